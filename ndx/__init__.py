@@ -1,0 +1,3 @@
+"""NDX kernel: settings, platform database, errors, web layout, logging; and the app shell."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+"""``python -m ndx`` runs the CLI."""
+
+from ndx.cli import main
+
+main()

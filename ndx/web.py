@@ -1,0 +1,106 @@
+"""The web kernel: error handlers (one JSON shape for the API, HTML pages for browsers) and templates."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ndx.errors import NDXError, RateLimited, error_body
+from ndx.observability import request_id_of
+
+log = logging.getLogger("ndx.errors")
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+class ErrorDetail(BaseModel):
+    status: int
+    code: str
+    message: str
+    details: Any = None
+    request_id: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape of NDX's REST API."""
+
+    error: ErrorDetail
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries for the statuses a route can answer with the error shape."""
+    return {status: {"model": ErrorResponse} for status in statuses}
+
+
+def wants_html(request: Request) -> bool:
+    """Browsers get HTML error pages; API paths and API clients get JSON."""
+    path = request.url.path
+    if path.startswith("/api/") or path in {"/healthz", "/readyz", "/metrics"}:
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def make_templates(*dirs: Path) -> Jinja2Templates:
+    return Jinja2Templates(directory=[TEMPLATE_DIR, *dirs])
+
+
+def _render(
+    request: Request,
+    status: int,
+    message: str,
+    code: str | None = None,
+    details: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    rid = request_id_of(request.scope)
+    if wants_html(request):
+        templates: Jinja2Templates = request.app.state.templates
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"status": status, "message": message, "request_id": rid},
+            status_code=status,
+            headers=headers,
+        )
+    body = error_body(status, message, code=code, details=details, request_id=rid)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error leaves through one of these, so the shape is the same on every route."""
+
+    async def ndx_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, NDXError)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        return _render(request, exc.status, exc.message, exc.code, exc.details, headers)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        return _render(request, exc.status_code, str(exc.detail), headers=exc.headers)
+
+    async def validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        details = [
+            {"loc": [str(p) for p in err.get("loc", ())], "msg": err.get("msg"), "type": err.get("type")}
+            for err in exc.errors()
+        ]
+        first = details[0] if details else {"loc": [], "msg": "invalid request"}
+        where = ".".join(first["loc"]) or "request"
+        return _render(request, 422, f"{where}: {first['msg']}", "invalid", details)
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error request_id=%s", request_id_of(request.scope))
+        return _render(request, 500, "internal error; quote the request id when reporting it", "internal_error")
+
+    app.add_exception_handler(NDXError, ndx_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Exception, unexpected)
