@@ -29,7 +29,7 @@ HostOpt = Annotated[str | None, typer.Option(help="Address to listen on (default
 PortOpt = Annotated[int | None, typer.Option(min=1, max=65535, help="Port to listen on (default NDX_PORT).")]
 
 
-def _migrate(settings: Settings, revision: str = "head") -> None:
+def _migrate(settings: Settings, revision: str = "heads") -> None:
     try:
         server.migrate(settings, revision)
     except server.SetupError as exc:
@@ -37,7 +37,7 @@ def _migrate(settings: Settings, revision: str = "head") -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "heads") -> None:
     """Apply the platform database's migrations up to REVISION."""
     _migrate(settings_or_exit(), revision)
     console.print(f"platform database migrated to {revision}")

@@ -1,4 +1,8 @@
-"""Alembic migrations of the platform database, run from code (``ndx db upgrade``), not from a CLI ini."""
+"""Alembic migrations of the platform database, run from code (``ndx db upgrade``), not from a CLI ini.
+
+Each domain keeps its own branch of revisions (``branch_labels``) rooted at the kernel's first revision,
+so domains evolve their tables independently; ``heads`` upgrades every branch.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
@@ -28,10 +32,10 @@ def downgrade(engine: Engine, revision: str) -> None:
     command.downgrade(alembic_config(engine), revision)
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revisions(engine: Engine) -> set[str]:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return set(MigrationContext.configure(conn).get_current_heads())
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+def head_revisions() -> set[str]:
+    return set(ScriptDirectory(str(MIGRATIONS)).get_heads())

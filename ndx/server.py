@@ -14,7 +14,7 @@ class SetupError(Exception):
     """Preparing the node failed; the message says which step and why."""
 
 
-def migrate(settings: Settings, revision: str = "head") -> None:
+def migrate(settings: Settings, revision: str = "heads") -> None:
     engine = make_engine(settings.platform_url)
     try:
         migrations.upgrade(engine, revision)

@@ -22,29 +22,34 @@ class _LineLoader(yaml.SafeLoader):
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
     mapping = loader.construct_mapping(node, deep=True)
+    mapping["__lines__"] = {key.value: key.start_mark.line + 1 for key, _ in node.value}
     mapping["__line__"] = node.start_mark.line + 1
     return mapping  # type: ignore[return-value]
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_MARKS = ("__line__", "__lines__")
 
 
 def _line_of(data: Any, loc: tuple[int | str, ...]) -> int | None:
+    """The line of the deepest key of ``loc`` that the file has (a missing key: its parent's line)."""
     line = data.get("__line__") if isinstance(data, dict) else None
     node = data
     for part in loc:
+        if isinstance(node, dict) and part in node.get("__lines__", {}):
+            line = node["__lines__"][part]
         try:
             node = node[part]
         except (KeyError, IndexError, TypeError):
             break
-        if isinstance(node, dict) and "__line__" in node:
+        if isinstance(node, dict) and "__line__" in node and not isinstance(part, str):
             line = node["__line__"]
     return line if isinstance(line, int) else None
 
 
 def _strip_lines(data: Any) -> Any:
     if isinstance(data, dict):
-        return {k: _strip_lines(v) for k, v in data.items() if k != "__line__"}
+        return {k: _strip_lines(v) for k, v in data.items() if k not in _MARKS}
     if isinstance(data, list):
         return [_strip_lines(v) for v in data]
     return data

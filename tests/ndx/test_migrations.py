@@ -14,7 +14,7 @@ from ndx.db import Base, make_engine
 def test_upgrade_matches_models_and_downgrades(new_database_url: Callable[[str], str]) -> None:
     engine = make_engine(new_database_url("platform"))
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == migrate.head_revision()
+    assert migrate.current_revisions(engine) == migrate.head_revisions()
     tables = set(inspect(engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
     with engine.connect() as conn:
@@ -23,7 +23,7 @@ def test_upgrade_matches_models_and_downgrades(new_database_url: Callable[[str],
     migrate.downgrade(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     migrate.upgrade(engine)  # and back up again: migrations are repeatable
-    assert migrate.current_revision(engine) == migrate.head_revision()
+    assert migrate.current_revisions(engine) == migrate.head_revisions()
     engine.dispose()
 
 
