@@ -90,7 +90,7 @@ class DatasetRule(BaseModel):
     primary_key: str
     subject_column: str | None = None
     filter_columns: list[str]
-    approvers: list[Role] = Field(default_factory=lambda: ["steward"])
+    approvers: list[Role] = Field(default=["steward"])
     fields: dict[str, FieldRule]
     purposes: list[Purpose] = Field(default_factory=list)
     rate: RateRule = Field(default_factory=RateRule)
