@@ -18,9 +18,9 @@ def migrate(settings: Settings, revision: str = "heads") -> None:
     engine = make_engine(settings.platform_url)
     try:
         migrations.upgrade(engine, revision)
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, OSError) as exc:
         orig = getattr(exc, "orig", None) or exc
-        raise SetupError(f"NDX_DATABASE_URL: migration failed: {str(orig).splitlines()[0]}") from None
+        raise SetupError(f"NDX_DATABASE_URL: migration failed: {(str(orig).splitlines() or [repr(orig)])[0]}") from None
     finally:
         engine.dispose()
 
