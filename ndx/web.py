@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ndx import i18n
 from ndx.errors import NDXError, RateLimited, error_body
 from ndx.observability import request_id_of
 
@@ -49,7 +50,10 @@ def wants_html(request: Request) -> bool:
 
 
 def make_templates(*dirs: Path) -> Jinja2Templates:
-    return Jinja2Templates(directory=[TEMPLATE_DIR, *dirs])
+    """Templates from the kernel's folder and ``dirs``, with gettext in the language of each request."""
+    templates = Jinja2Templates(directory=[TEMPLATE_DIR, *dirs])
+    i18n.install(templates.env)
+    return templates
 
 
 def _render(
@@ -66,7 +70,7 @@ def _render(
         return templates.TemplateResponse(
             request,
             "error.html",
-            {"status": status, "message": message, "request_id": rid},
+            {"status": status, "message": message, "request_id": rid, "lang": i18n.request_language(request)},
             status_code=status,
             headers=headers,
         )

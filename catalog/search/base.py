@@ -1,0 +1,376 @@
+"""One search interface over each database's own full-text engine (SQLite FTS5, PostgreSQL tsvector).
+
+Text is folded in Python (``ndx.textnorm.fold``: no diacritics, 'Đ' -> 'd') and cut into ASCII tokens before it
+is indexed and before it is searched, so both engines see the same tokens and give the same matches: 'dan cu'
+finds 'dân cư', 'Đất đai' is found by 'dat dai'. A back end only says how to find the datasets matching some
+tokens and how relevant each is; filters, facets (GROUP BY in SQL over the matching set), sort and keyset
+paging are written once here on top of it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, NamedTuple, TypeAlias, get_args
+
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    String,
+    and_,
+    cast,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.selectable import Subquery
+
+from catalog.models import Dataset, DatasetTag, Resource, SearchDoc, SearchTerm, SearchValue
+from ndx.errors import Invalid
+from ndx.textnorm import fold
+from policies.models import Organization
+
+Sort = Literal["relevance", "name", "title", "metadata_modified"]
+SORTS: tuple[str, ...] = get_args(Sort)
+FACETS: tuple[str, ...] = ("organization", "source", "classification", "tag", "format", "license")
+MAX_TOKENS = 16
+PHRASE_BONUS = 1000.0  # added to the rank of documents with the query's words side by side, in order
+AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"
+_WORD = re.compile(r"[a-z0-9_]+")
+
+DS = Dataset.__table__.c
+TAG = DatasetTag.__table__.c
+RES = Resource.__table__.c
+ORG = Organization.__table__.c
+DOC = SearchDoc.__table__.c
+TERM = SearchTerm.__table__.c
+VALUE = SearchValue.__table__.c
+SUMMARY_COLUMNS = [
+    *(DS[c] for c in ("title_vi", "title_en", "notes_vi", "notes_en", "owner_org", "classification")),
+    *(DS[c] for c in ("license_id", "source", "row_count", "quality_score")),
+    ORG.name_vi.label("org_name_vi"),
+    ORG.name_en.label("org_name_en"),
+]
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in (m.strip("_") for m in _WORD.findall(fold(text))) if w]
+
+
+def tokens(text: str) -> list[str]:
+    """The indexed tokens of a text: folded ASCII words; ``citizen_id`` gives citizen, id and citizenid."""
+    out: list[str] = []
+    for word in _words(text):
+        if "_" in word:
+            out.extend(p for p in word.split("_") if p)
+            out.append(word.replace("_", ""))
+        else:
+            out.append(word)
+    return out
+
+
+def folded(*parts: str | None) -> str:
+    """The indexed form of some texts: their tokens joined by spaces."""
+    return " ".join(t for part in parts if part for t in tokens(part))
+
+
+def query_tokens(q: str) -> list[str]:
+    """The distinct tokens of a user's query, in order, at most MAX_TOKENS.
+
+    A word with underscores is looked for whole (``citizen_id`` finds that field, not every 'id').
+    """
+    seen: dict[str, None] = {}
+    for word in _words(q):
+        seen.setdefault(word.replace("_", ""), None)
+    return list(seen)[:MAX_TOKENS]
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """What a search asks: query text, facet filters (values OR within a facet, facets AND), sort, page."""
+
+    q: str = ""
+    filters: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    sort: Sort = "relevance"
+    limit: int = 100
+    cursor: str | None = None
+    facets: bool = True
+    facet_limit: int = 50
+
+
+class FacetCount(NamedTuple):
+    value: str
+    n: int
+    names: tuple[str, str] | None  # an organization's names in Vietnamese and English
+
+
+@dataclass
+class SearchResult:
+    """One page: the rows in order (``SUMMARY_COLUMNS`` and the sort keys), the total of matches, the next
+    page's cursor and each facet's most frequent values."""
+
+    rows: list[Any]
+    count: int
+    next_cursor: str | None
+    facets: dict[str, list[FacetCount]]
+
+    @property
+    def ids(self) -> list[str]:
+        return [row.dataset_id for row in self.rows]
+
+
+class SearchBackend(ABC):
+    """The part of full-text search that differs between database engines."""
+
+    @abstractmethod
+    def index_exists(self, conn: Connection) -> bool:
+        """Whether the derived full-text index has been built in this database."""
+
+    @abstractmethod
+    def create_index(self, conn: Connection) -> None:
+        """Create the index and what keeps it up to date with ``catalog_search_text``, then fill it."""
+
+    @abstractmethod
+    def rebuild(self, conn: Connection) -> None:
+        """Refill the index from ``catalog_search_text``."""
+
+    @abstractmethod
+    def matches(self, toks: Sequence[str], *, ranked: bool) -> AnySelect:
+        """A select of the ``doc_id`` (and, if ``ranked``, the ``rank``: higher is more relevant) of the search
+        documents that have every token."""
+
+
+# -- cursors ---------------------------------------------------------------------------------------------------
+
+
+def _fingerprint(toks: Sequence[str], filters: Mapping[str, Sequence[str]]) -> str:
+    canon = json.dumps([list(toks), {k: sorted(v) for k, v in sorted(filters.items()) if v}], ensure_ascii=True)
+    return hashlib.sha256(canon.encode()).hexdigest()[:12]
+
+
+def encode_cursor(sort: str, key: list[Any], fingerprint: str) -> str:
+    raw = json.dumps({"s": sort, "k": key, "f": fingerprint}, separators=(",", ":"), ensure_ascii=True)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str, fingerprint: str) -> list[Any]:
+    """The keyset position a cursor carries; Invalid (422, naming ``cursor``) if it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+        key = data["k"]
+        ok = isinstance(key, list) and len(key) == 2 and isinstance(key[1], str)
+    except (binascii.Error, ValueError, KeyError, TypeError):
+        ok = False
+    if not ok:
+        raise Invalid("cursor: not a cursor returned by this API", details=[{"loc": ["query", "cursor"]}])
+    if data.get("s") != sort or data.get("f") != fingerprint:
+        raise Invalid(
+            "cursor: belongs to another query or sort; start again without a cursor",
+            details=[{"loc": ["query", "cursor"]}],
+        )
+    if sort == "relevance" and not isinstance(key[0], int | float):
+        raise Invalid("cursor: malformed relevance position", details=[{"loc": ["query", "cursor"]}])
+    if sort == "metadata_modified":
+        try:
+            key[0] = datetime.fromisoformat(key[0])
+        except (TypeError, ValueError):
+            raise Invalid("cursor: malformed date position", details=[{"loc": ["query", "cursor"]}]) from None
+    return list(key)
+
+
+# -- the search ------------------------------------------------------------------------------------------------
+
+
+def _term_ids(conn: Connection, filters: Mapping[str, Sequence[str]]) -> dict[str, list[int]]:
+    """The numbered facet values each filter asks for (a value nobody has gives an empty list)."""
+    for facet in filters:
+        if facet not in FACETS:
+            raise Invalid(f"{facet}: not a facet; known: {', '.join(FACETS)}")
+    wanted = {(f, v.upper() if f == "format" else v) for f, values in filters.items() for v in values if v}
+    ids: dict[str, list[int]] = {f: [] for f, _ in wanted}
+    if wanted:
+        rows = conn.execute(select(VALUE.id, VALUE.facet, VALUE.value).where(VALUE.value.in_({v for _, v in wanted})))
+        for term_id, facet, value in rows:
+            if (facet, value) in wanted:
+                ids[facet].append(term_id)
+    return ids
+
+
+def _visible(term_ids: Mapping[str, Sequence[int]]) -> list[ColumnElement[bool]]:
+    """The visible documents having, for each filtered facet, one of its values (values OR, facets AND)."""
+    clauses: list[ColumnElement[bool]] = [DOC.visible == true()]
+    for ids in term_ids.values():
+        clauses.append(DOC.id.in_(select(TERM.doc_id).where(TERM.term_id.in_(ids))) if ids else false())
+    return clauses
+
+
+def _named_top(counted: Subquery, limit: int) -> AnySelect:
+    """Each facet's ``limit`` most frequent values, named, with the organizations' names in both languages."""
+    place = func.row_number().over(partition_by=VALUE.facet, order_by=(counted.c.n.desc(), VALUE.value))
+    named = (
+        select(VALUE.facet, VALUE.value, counted.c.n, ORG.name_vi, ORG.name_en, place.label("place"))
+        .join_from(counted, SearchValue.__table__, VALUE.id == counted.c.term_id)
+        .outerjoin(Organization.__table__, and_(VALUE.facet == "organization", ORG.code == VALUE.value))
+        .subquery("named")
+    )
+    return select(named.c.facet, named.c.value, named.c.n, named.c.name_vi, named.c.name_en).where(
+        named.c.place <= limit
+    )
+
+
+def _total(source: Any) -> AnySelect:
+    no_name = cast(null(), String)
+    return select(literal("_count"), literal(""), func.count(), no_name, no_name).select_from(source)
+
+
+def _count_and_facets(
+    backend: SearchBackend, toks: Sequence[str], term_ids: Mapping[str, Sequence[int]], facet_limit: int | None
+) -> AnySelect | CompoundSelect[Any]:
+    """Rows of (facet, value, count, name_vi, name_en): each facet's top values over the matching set, and
+    ('_count', '', total). No facets when ``facet_limit`` is None.
+
+    Every visible document, unfiltered: the counts the triggers keep on ``catalog_search_value``. Else the
+    matching set is materialised once and its terms are reached by primary key from it, then GROUP BY term (the
+    LEFT JOIN keeps SQLite from scanning every term to probe the set).
+    """
+    if not toks and not term_ids:
+        total = _total(SearchDoc.__table__).where(DOC.visible == true())
+        if facet_limit is None:
+            return total
+        kept = select(VALUE.id.label("term_id"), VALUE.visible_count.label("n")).where(VALUE.visible_count > 0)
+        return union_all(total, _named_top(kept.subquery("counted"), facet_limit))
+    ids = select(DOC.id.label("id")).where(*_visible(term_ids))
+    if toks:
+        fts = backend.matches(toks, ranked=False).cte("fts").prefix_with("MATERIALIZED")
+        ids = ids.join_from(fts, SearchDoc.__table__, fts.c.doc_id == DOC.id)
+    m = ids.cte("m").prefix_with("MATERIALIZED")
+    total = _total(m)
+    if facet_limit is None:
+        return total
+    joined = m.outerjoin(SearchTerm.__table__, TERM.doc_id == m.c.id)
+    # No WHERE on the terms: it would let SQLite turn the LEFT JOIN into a join it may reorder (a document
+    # without terms gives one NULL group, which names nothing and drops out of the join below).
+    grouped = select(TERM.term_id.label("term_id"), func.count().label("n")).select_from(joined)
+    return union_all(total, _named_top(grouped.group_by(TERM.term_id).subquery("counted"), facet_limit))
+
+
+def _page(
+    backend: SearchBackend,
+    toks: Sequence[str],
+    term_ids: Mapping[str, Sequence[int]],
+    sort: str,
+    key: list[Any] | None,
+    limit: int,
+) -> AnySelect:
+    """The page's rows in order, starting after ``key``; descending sorts break ties by name descending too,
+    so every sort without a query walks one index."""
+    cols = [DOC.dataset_id, DOC.name, DOC.title_sort, DOC.metadata_modified]
+    if toks:
+        fts = backend.matches(toks, ranked=True).cte("ranked").prefix_with("MATERIALIZED")
+        stmt = select(*cols, fts.c.rank).join_from(SearchDoc.__table__, fts, fts.c.doc_id == DOC.id)
+        rank: ColumnElement[Any] = fts.c.rank
+    else:
+        stmt = select(*cols, literal(0.0).label("rank"))
+        rank = literal(0.0)
+    stmt = stmt.where(*_visible(term_ids))
+    col = {"relevance": rank, "title": DOC.title_sort, "metadata_modified": DOC.metadata_modified}.get(sort)
+    name = DOC.name
+    order: list[Any]
+    if col is None:
+        order, after = [name], (name > key[1]) if key else None
+    elif sort in {"relevance", "metadata_modified"}:
+        order = [col.desc(), name.desc()]
+        after = or_(col < key[0], and_(col == key[0], name < key[1])) if key else None
+    else:
+        order = [col, name]
+        after = or_(col > key[0], and_(col == key[0], name > key[1])) if key else None
+    if after is not None:
+        stmt = stmt.where(after)
+    # The page first (ORDER BY ... LIMIT over the narrow documents), then the datasets and their organizations
+    # for those rows only, kept in order by the row's position.
+    position = func.row_number().over(order_by=order).label("position")
+    page = stmt.add_columns(position).order_by(*order).limit(limit + 1).subquery("page")
+    return (
+        select(page, *SUMMARY_COLUMNS)
+        .join_from(page, Dataset.__table__, DS.id == page.c.dataset_id)
+        .join(Organization.__table__, ORG.code == DS.owner_org)
+        .order_by(page.c.position)
+    )
+
+
+def _key_of(sort: str, row: Any) -> list[Any]:
+    if sort == "relevance":
+        return [float(row.rank), row.name]
+    if sort == "title":
+        return [row.title_sort, row.name]
+    if sort == "metadata_modified":
+        return [row.metadata_modified.isoformat(), row.name]
+    return [None, row.name]
+
+
+def run_search(conn: Connection, backend: SearchBackend, params: SearchParams) -> SearchResult:
+    """Search in two statements: the total and facet counts over the matching set, then the ranked page."""
+    toks = query_tokens(params.q)
+    if params.sort not in SORTS:
+        raise Invalid(f"sort: must be one of {', '.join(SORTS)}", details=[{"loc": ["query", "sort"]}])
+    sort = "name" if params.sort == "relevance" and not toks else params.sort
+    filters = {k: list(v) for k, v in params.filters.items() if v}
+    fingerprint = _fingerprint(toks, filters)
+    key = decode_cursor(params.cursor, sort, fingerprint) if params.cursor else None
+
+    term_ids = _term_ids(conn, filters)
+    count = 0
+    facets: dict[str, list[FacetCount]] = {f: [] for f in FACETS} if params.facets else {}
+    limit = params.facet_limit if params.facets else None
+    for facet, value, n, name_vi, name_en in conn.execute(_count_and_facets(backend, toks, term_ids, limit)):
+        if facet == "_count":
+            count = int(n)
+        else:
+            names = (name_vi, name_en) if name_vi is not None else None
+            facets.setdefault(facet, []).append(FacetCount(value, int(n), names))
+    for values in facets.values():
+        values.sort(key=lambda fc: (-fc.n, fc.value))
+
+    rows = list(conn.execute(_page(backend, toks, term_ids, sort, key, params.limit)))
+    more = len(rows) > params.limit
+    rows = rows[: params.limit]
+    next_cursor = encode_cursor(sort, _key_of(sort, rows[-1]), fingerprint) if more and rows else None
+    return SearchResult(rows=rows, count=count, next_cursor=next_cursor, facets=facets)
+
+
+def search_doc_values(
+    *, name: str, titles: Sequence[str], tags: Sequence[str], notes: Sequence[str], fields: Sequence[str]
+) -> dict[str, str]:
+    """The folded text columns of one ``catalog_search_text`` row."""
+    spaced_name = name.replace("-", " ").replace("_", " ")
+    return {
+        "name_words": folded(spaced_name),
+        "title": folded(*titles),
+        "tags": folded(*tags),
+        "notes": folded(*notes),
+        "fields": folded(*fields),
+    }
+
+
+def encode_org_cursor(code: str) -> str:
+    """A cursor over organizations by code (the same opaque shape as dataset cursors)."""
+    return encode_cursor("code", [None, code], "organizations")
+
+
+def decode_org_cursor(cursor: str) -> str:
+    return str(decode_cursor(cursor, "code", "organizations")[1])
