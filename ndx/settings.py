@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -74,10 +74,39 @@ class Settings(BaseSettings):
         description="Time limit in seconds for one query against a source database.",
     )
 
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Secret (32+ characters) signing web session cookies and CSRF tokens; without it web login is "
+        "off (the API's bearer tokens still work). `ndx demo` makes one in the data dir.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL (redis://host:6379/0) for rate-limit counters shared by every worker and replica; "
+        "unset, each worker counts in memory.",
+    )
+    token_days: int = Field(default=90, ge=1, le=3650, description="Days a new API token stays valid.")
+    session_hours: int = Field(default=12, ge=1, le=720, description="Hours a web login session stays valid.")
+
     @field_validator("database_url", "source_population", "source_insurance", "source_land", "source_enterprise")
     @classmethod
     def _valid_url(cls, value: str | None) -> str | None:
         return _check_url(value or None, "")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError(
+                "must be at least 32 characters (python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _valid_redis(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected redis://host:port/db, rediss://... or unix://...")
+        return value or None
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
@@ -110,5 +139,6 @@ def load_settings(**overrides: object) -> Settings:
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else "?"
         value = err.get("input")
-        shown = f" (got {value!r})" if value is not None and not isinstance(value, dict) else ""
+        secret = "secret" in field
+        shown = f" (got {value!r})" if value is not None and not isinstance(value, dict) and not secret else ""
         raise SettingsError(f"NDX_{field.upper()}: {err['msg']}{shown}") from None

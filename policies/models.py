@@ -1,10 +1,23 @@
-"""Platform tables of the policies domain: organizations (agencies)."""
+"""Platform tables of the policies domain: organizations, users and tokens, requests, grants, the audit chain."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import CheckConstraint, DateTime, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ndx.db import Base
@@ -25,3 +38,164 @@ class Organization(Base):
     name_en: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- subjects, access requests, grants and the audit chain (issue #7) -------------------------------------
+
+ROLES = ("developer", "steward", "admin")
+REQUEST_STATUSES = ("pending", "approved", "rejected")
+GRANT_STATUSES = ("active", "suspended", "revoked", "expired")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on both back ends (SQLite hands back naive values: this re-attaches UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC) if value is not None else None
+
+
+class User(Base):
+    """A person of one organization with one role; signs in with a password (pages) or tokens (API)."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (CheckConstraint("role IN ('developer', 'steward', 'admin')", name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    org_code: Mapped[str] = mapped_column(String(40), ForeignKey("organization.code"), index=True)
+    role: Mapped[str] = mapped_column(String(10))
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ApiToken(Base):
+    """An API token: only its sha256 is kept; it expires and can be revoked."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("app_user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AccessRequest(Base):
+    """An organization asks for fields of a dataset, for a purpose, on a legal basis, for a number of days."""
+
+    __tablename__ = "access_request"
+    __table_args__ = (CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset: Mapped[str] = mapped_column(String(80), index=True)
+    owner_code: Mapped[str] = mapped_column(String(40), ForeignKey("organization.code"), index=True)
+    org_code: Mapped[str] = mapped_column(String(40), ForeignKey("organization.code"), index=True)
+    requested_by: Mapped[int] = mapped_column(Integer, ForeignKey("app_user.id"))
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    purpose: Mapped[str] = mapped_column(String(80))
+    legal_basis: Mapped[str] = mapped_column(String(500))
+    case_ref: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    days: Mapped[int] = mapped_column(Integer)
+    row_filter: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_by: Mapped[int | None] = mapped_column(Integer, ForeignKey("app_user.id"), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    decision_note: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    grant_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class Grant(Base):
+    """Permission of one organization to read fields of a dataset for purposes, within a row filter, until a date.
+
+    Only an approval creates one. Its status moves active -> suspended / revoked / expired (suspended may
+    return to active); every move is a GrantEvent.
+    """
+
+    __tablename__ = "access_grant"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'suspended', 'revoked', 'expired')", name="status"),
+        Index("ix_access_grant_org_dataset", "org_code", "dataset"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(Integer, ForeignKey("access_request.id"))
+    dataset: Mapped[str] = mapped_column(String(80), index=True)
+    owner_code: Mapped[str] = mapped_column(String(40), ForeignKey("organization.code"))
+    org_code: Mapped[str] = mapped_column(String(40), ForeignKey("organization.code"))
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    purposes: Mapped[list[str]] = mapped_column(JSON)
+    row_filter: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    legal_basis: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[int] = mapped_column(Integer, ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class GrantEvent(Base):
+    """One transition of a grant: who, when, why."""
+
+    __tablename__ = "grant_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    grant_id: Mapped[int] = mapped_column(Integer, ForeignKey("access_grant.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(10))
+    actor_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("app_user.id"), nullable=True)
+    reason: Mapped[str] = mapped_column(String(1000), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AuditHead(Base):
+    """The chain's head (one row): appenders lock it, so the chain has one order across processes."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditRecord(Base):
+    """One append-only audit record. ``payload`` is the canonical JSON that is hashed; the other columns
+    repeat some of its values for searching, and ``ndx audit verify`` checks that they agree."""
+
+    __tablename__ = "audit_record"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    org_code: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    dataset: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
+    grant_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    status: Mapped[int] = mapped_column(Integer)
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditSubject(Base):
+    """The subjects (citizen ids) an audit record touched: the index behind "who read my data"."""
+
+    __tablename__ = "audit_subject"
+
+    seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("audit_record.seq"), primary_key=True)
+    citizen_id: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)

@@ -1,0 +1,111 @@
+"""Evidence bundles: the audit records of one request and the chain segment that ties them to the head.
+
+``export_bundle`` writes ``manifest.json`` and ``records.jsonl`` (the records from the first one of the
+request up to the head). ``verify_bundle`` checks such a folder with nothing but the standard library's
+sha256 and JSON: every record's hash, every link, that the request's records are in the segment, and that
+the segment ends at the head hash named in the manifest (a value an auditor may compare with a published
+or separately obtained head).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+from sqlalchemy import Table, select
+from sqlalchemy.engine import Engine
+
+from ndx.errors import Invalid, NotFound
+from policies.audit import GENESIS, Problem, StoredRecord, check_chain
+from policies.models import AuditHead, AuditRecord
+
+FORMAT = "ndx-audit-bundle/1"
+_RECORD = cast(Table, AuditRecord.__table__)
+_HEAD = cast(Table, AuditHead.__table__)
+README = """NDX audit evidence bundle
+
+manifest.json   the request id, the sequence numbers of its records, and the chain head (seq, hash)
+records.jsonl   one record per line, in order: seq, prev_hash, hash, payload (canonical JSON)
+
+Each record's hash is sha256(prev_hash + "\\n" + payload) in hex; each prev_hash is the hash of the line
+before; the last hash is the head's. Check with `ndx audit verify --bundle DIR` or any sha256 tool.
+"""
+
+
+def export_bundle(engine: Engine, request_id: str, out_dir: Path) -> dict[str, Any]:
+    """Write the bundle of ``request_id`` into ``out_dir``; returns the manifest."""
+    with engine.connect() as conn:
+        seqs = [
+            int(s)
+            for s in conn.scalars(
+                select(_RECORD.c.seq).where(_RECORD.c.request_id == request_id).order_by(_RECORD.c.seq)
+            )
+        ]
+        if not seqs:
+            raise NotFound(f"no audit record has request id {request_id!r}")
+        head = conn.execute(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)).one()
+        rows = conn.execute(
+            select(_RECORD.c.seq, _RECORD.c.prev_hash, _RECORD.c.hash, _RECORD.c.payload)
+            .where(_RECORD.c.seq >= seqs[0], _RECORD.c.seq <= int(head[0]))
+            .order_by(_RECORD.c.seq)
+        ).all()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with (out_dir / "records.jsonl").open("w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps({"seq": r.seq, "prev_hash": r.prev_hash, "hash": r.hash, "payload": r.payload}) + "\n")
+    manifest = {
+        "format": FORMAT,
+        "request_id": request_id,
+        "records": seqs,
+        "head": {"seq": int(head[0]), "hash": str(head[1])},
+        "hash": 'sha256(prev_hash + "\\n" + payload)',
+        "exported_at": datetime.now(UTC).isoformat(),
+    }
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    (out_dir / "README.txt").write_text(README, encoding="utf-8")
+    return manifest
+
+
+def _read_records(path: Path) -> list[StoredRecord]:
+    records = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        try:
+            d = json.loads(line)
+            records.append(StoredRecord(int(d["seq"]), str(d["prev_hash"]), str(d["hash"]), str(d["payload"])))
+        except (ValueError, KeyError, TypeError):
+            raise Invalid(f"{path}:{n}: not a bundle record") from None
+    return records
+
+
+def verify_bundle(folder: Path) -> tuple[Problem | None, dict[str, Any]]:
+    """Check a bundle; the first problem (None when it holds) and the manifest."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        records = _read_records(folder / "records.jsonl")
+    except OSError as exc:
+        raise Invalid(f"{folder}: not an audit bundle ({exc.strerror}: {exc.filename})") from None
+    except ValueError:
+        raise Invalid(f"{folder}/manifest.json: not JSON") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise Invalid(f"{folder}/manifest.json: not an {FORMAT} manifest")
+    wanted: list[int] = list(manifest.get("records") or [])
+    if not records:
+        return Problem(wanted[0] if wanted else 0, "the bundle holds no records"), manifest
+    first = records[0]
+    first_prev = GENESIS if first.seq == 1 else None
+    problem, last_seq, last_hash = check_chain(records, first_seq=first.seq, first_prev=first_prev)
+    if problem is not None:
+        return problem, manifest
+    by_seq = {r.seq: r for r in records}
+    for seq in wanted:
+        rec = by_seq.get(seq)
+        if rec is None or json.loads(rec.payload).get("request_id") != manifest.get("request_id"):
+            return Problem(seq, f"record {seq} of request {manifest.get('request_id')} is not in the bundle"), manifest
+    head = manifest.get("head") or {}
+    if head.get("seq") != last_seq or head.get("hash") != last_hash:
+        return Problem(
+            last_seq + 1, f"the segment ends at {last_seq}, the head names record {head.get('seq')}"
+        ), manifest
+    return None, manifest

@@ -1,0 +1,235 @@
+"""The policies commands: ``ndx orgs``, ``ndx users``, ``ndx tokens``, ``ndx audit``, and the demo accounts."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from ndx.console import console, fail, settings_or_exit
+from ndx.db import make_engine
+from ndx.errors import NDXError
+from policies import service as org_service
+from policies import users
+from policies.audit import verify_database
+from policies.audit_bundle import export_bundle, verify_bundle
+from policies.auth import TOKEN_PREFIX, revoke_token, token_hash
+from policies.models import ApiToken, Organization, utcnow
+
+orgs_app = typer.Typer(help="Organizations (agencies).", no_args_is_help=True)
+users_app = typer.Typer(help="Users of the platform.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+DEMO_PASSWORD = "ndx-demo-2026"  # noqa: S105  (the demo's published password, printed by `ndx demo`)
+DEMO_LABEL = "demo"
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    settings = settings_or_exit()
+    engine = make_engine(settings.platform_url)
+    try:
+        with Session(engine) as session:
+            yield session
+    except NDXError as exc:
+        fail(exc.message)
+    except SQLAlchemyError as exc:
+        orig = getattr(exc, "orig", None) or exc
+        fail(f"platform database: {str(orig).splitlines()[0]} (did you run `ndx db upgrade`?)")
+    finally:
+        engine.dispose()
+
+
+@orgs_app.command("add")
+def orgs_add(
+    code: Annotated[str, typer.Argument(help="Lower-case code, e.g. so-yte-hn.")],
+    name: Annotated[str, typer.Option("--name", help="Name (Vietnamese).")],
+    name_en: Annotated[str | None, typer.Option("--name-en", help="Name in English (default: --name).")] = None,
+    kind: Annotated[str, typer.Option(help="owner, consumer or platform.")] = "consumer",
+) -> None:
+    """Add an organization."""
+    with _session() as session:
+        org = users.add_organization(session=session, code=code, name=name, name_en=name_en, kind=kind)
+        session.commit()
+        console.print(f"organization {org.code} added")
+
+
+@orgs_app.command("list")
+def orgs_list() -> None:
+    """List organizations."""
+    with _session() as session:
+        table = Table("code", "kind", "name")
+        for org in session.scalars(select(Organization).order_by(Organization.code)):
+            table.add_row(org.code, org.kind, org.name_vi)
+        console.print(table)
+
+
+@users_app.command("add")
+def users_add(
+    email: Annotated[str, typer.Argument(help="E-mail address, the login name.")],
+    org: Annotated[str, typer.Option("--org", help="Organization code.")],
+    role: Annotated[str, typer.Option("--role", help="developer, steward or admin.")],
+    password: Annotated[str | None, typer.Option(help="Password for the web pages (8+ characters).")] = None,
+) -> None:
+    """Add a user and print a new API token for them, alone on the last line."""
+    settings = settings_or_exit()
+    with _session() as session:
+        user = users.add_user(session=session, email=email, org=org, role=role, password=password)
+        _, token = users.issue_token(session=session, email=user.email, days=settings.token_days, label="cli")
+        session.commit()
+        console.print(f"user {user.email} ({user.role} of {user.org_code}) added; API token (shown once):")
+        print(token)
+
+
+@tokens_app.command("create")
+def tokens_create(
+    email: Annotated[str, typer.Argument(help="The user's e-mail.")],
+    days: Annotated[int | None, typer.Option(min=1, max=3650, help="Days valid (default NDX_TOKEN_DAYS).")] = None,
+    label: Annotated[str, typer.Option(help="A label to recognise it by.")] = "cli",
+) -> None:
+    """Create an API token; the token is printed alone on the last line, once."""
+    settings = settings_or_exit()
+    with _session() as session:
+        row, token = users.issue_token(session=session, email=email, days=days or settings.token_days, label=label)
+        session.commit()
+        console.print(f"token {row.id} for {email}, valid until {row.expires_at:%Y-%m-%d}:")
+        print(token)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token: Annotated[str, typer.Argument(help="The token's id, or the token itself.")]) -> None:
+    """Revoke a token; it stops working on the next call."""
+    with _session() as session:
+        if token.startswith(TOKEN_PREFIX):
+            row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
+            if row is None:
+                fail("no such token")
+            token_id = row.id
+        elif token.isdigit():
+            token_id = int(token)
+        else:
+            fail(f"{token!r}: give a token id or a token ({TOKEN_PREFIX}...)")
+        revoke_token(session=session, token_id=token_id)
+        session.commit()
+        console.print(f"token {token_id} revoked")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    bundle: Annotated[Path | None, typer.Option(help="Check an exported bundle instead (no database needed).")] = None,
+) -> None:
+    """Check the audit hash chain; on a problem print the first bad record's sequence number and exit 1."""
+    if bundle is not None:
+        try:
+            problem, manifest = verify_bundle(bundle)
+        except NDXError as exc:
+            fail(exc.message, 2)
+        if problem is not None:
+            console.print(f"[bold red]bundle of {manifest.get('request_id')} is NOT intact[/]: {problem.reason}")
+            print(problem.seq)
+            raise typer.Exit(1)
+        console.print(
+            f"bundle intact: request {manifest['request_id']}, records {manifest['records']}, "
+            f"chain up to head {manifest['head']['seq']} {manifest['head']['hash']}"
+        )
+        return
+    settings = settings_or_exit()
+    engine = make_engine(settings.platform_url)
+    try:
+        problem, checked = verify_database(engine)
+    except SQLAlchemyError as exc:
+        fail(f"platform database: {str(getattr(exc, 'orig', exc)).splitlines()[0]}")
+    finally:
+        engine.dispose()
+    if problem is not None:
+        console.print(f"[bold red]audit chain broken at record {problem.seq}[/]: {problem.reason}")
+        print(problem.seq)
+        raise typer.Exit(1)
+    console.print(f"audit chain intact: {checked} records")
+
+
+@audit_app.command("export")
+def audit_export(
+    request_id: Annotated[str, typer.Argument(help="The X-NDX-Request-Id of the call.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the bundle into.")],
+) -> None:
+    """Write the evidence bundle of one call: its records and the chain segment up to the head."""
+    settings = settings_or_exit()
+    engine = make_engine(settings.platform_url)
+    try:
+        manifest = export_bundle(engine, request_id, out)
+    except NDXError as exc:
+        fail(exc.message)
+    finally:
+        engine.dispose()
+    console.print(f"bundle written to {out}: records {manifest['records']}, head {manifest['head']['seq']}")
+
+
+# --- the demo ----------------------------------------------------------------------------------------------
+
+DEMO_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
+    ("steward@bca.ndx.local", "bca", "steward"),
+    ("steward@bhxh.ndx.local", "bhxh", "steward"),
+    ("steward@bnnmt.ndx.local", "bnnmt", "steward"),
+    ("steward@dkkd.ndx.local", "dkkd", "steward"),
+    ("dev@ubnd-hcm.ndx.local", "ubnd-hcm", "developer"),
+    ("steward@ubnd-hcm.ndx.local", "ubnd-hcm", "steward"),
+    ("dev@thue.ndx.local", "thue", "developer"),
+    ("steward@thue.ndx.local", "thue", "steward"),
+    ("admin@ndx.local", "ndx", "admin"),
+)
+
+
+def seed_demo_accounts(*, session: Session, token_days: int) -> list[tuple[str, str, str, str]]:
+    """The demo's users (created once, password reset to the demo one) with a fresh token each; earlier demo
+    tokens are revoked, so what is printed is exactly what works. Returns (email, org, role, token)."""
+    org_service.seed_organizations(session=session)
+    if session.get(Organization, "ndx") is None:
+        users.add_organization(
+            session=session, code="ndx", name="Nền tảng NDX", name_en="NDX platform", kind="platform"
+        )
+    out = []
+    for email, org, role in DEMO_ACCOUNTS:
+        user = users.user_by_email(session=session, email=email)
+        if user is None:
+            user = users.add_user(session=session, email=email, org=org, role=role, password=DEMO_PASSWORD)
+        else:
+            users.set_password(session=session, user=user, password=DEMO_PASSWORD)
+        for old in session.scalars(
+            select(ApiToken).where(
+                ApiToken.user_id == user.id, ApiToken.label == DEMO_LABEL, ApiToken.revoked_at.is_(None)
+            )
+        ):
+            old.revoked_at = utcnow()
+        _, token = users.issue_token(session=session, email=email, days=token_days, label=DEMO_LABEL)
+        out.append((email, org, role, token))
+    session.commit()
+    return out
+
+
+def print_demo_accounts(accounts: list[tuple[str, str, str, str]]) -> None:
+    table = Table("e-mail", "organization", "role", "password", "API token", title="Demo accounts")
+    for email, org, role, token in accounts:
+        table.add_row(email, org, role, DEMO_PASSWORD, token)
+    console.print(table, soft_wrap=True)
+
+
+def ensure_demo_secret(data_dir: Path) -> None:
+    """Give the demo a session secret kept in the data dir (so restarts keep logins), unless one is set."""
+    if os.environ.get("NDX_SECRET_KEY"):
+        return
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    os.environ["NDX_SECRET_KEY"] = path.read_text(encoding="utf-8").strip()

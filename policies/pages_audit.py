@@ -1,0 +1,98 @@
+"""The audit view: stewards see their own calls and every record about the datasets their agency owns;
+agencies' developers see their organization's calls; administrators everything (decide says which)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from ndx import i18n
+from ndx.deps import SessionDep
+from ndx.errors import Invalid
+from policies import audit_views
+from policies.access import authorize
+from policies.models import AuditRecord
+from policies.pages_auth import UserDep, render
+from policies.pages_forms import tr
+from policies.rules_model import dataset_rules
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+KINDS = ("query", "verify", "decision", "admin", "subject_read")
+PAGE = 50
+Text = Annotated[str, Query(max_length=500)]
+
+
+def _row(rec: AuditRecord) -> dict[str, Any]:
+    body = audit_views.record_body(rec)
+    return {
+        "seq": rec.seq,
+        "at": rec.at,
+        "kind": rec.kind,
+        "org": rec.org_code,
+        "user": body.get("user"),
+        "dataset": rec.dataset,
+        "action": body.get("action"),
+        "purpose": body.get("purpose"),
+        "case": body.get("case"),
+        "fields": body.get("fields") or [],
+        "rows": rec.row_count,
+        "status": rec.status,
+        "grant_id": rec.grant_id,
+        "request_id": rec.request_id,
+        "error": (body.get("detail") or {}).get("error"),
+    }
+
+
+@router.get("/audit")
+def audit_page(
+    request: Request,
+    user: UserDep,
+    session: SessionDep,
+    dataset: Text = "",
+    org: Text = "",
+    kind: Text = "",
+    grant_id: Text = "",
+    request_id: Text = "",
+    cursor: Annotated[str, Query(max_length=2000)] = "",
+) -> Response:
+    lang = i18n.request_language(request)
+    filters = {"dataset": dataset, "org": org, "kind": kind, "grant_id": grant_id, "request_id": request_id}
+    errors: list[str] = []
+    if kind and kind not in KINDS:
+        errors.append(tr(lang, "Kind: choose one of the listed kinds."))
+    grant = grant_id.strip()
+    if grant and not (grant.isascii() and grant.isdigit() and 0 < int(grant) < 2**31):
+        errors.append(tr(lang, "Grant: a grant number, such as 12."))
+    rows: list[AuditRecord] = []
+    nxt: str | None = None
+    if not errors:
+        try:
+            rows, nxt = audit_views.list_audit(
+                session=session,
+                caller=user.caller,
+                dataset=dataset.strip() or None,
+                org=org.strip().lower() or None,
+                kind=kind or None,
+                request_id=request_id.strip() or None,
+                grant_id=int(grant) if grant else None,
+                limit=PAGE,
+                cursor=cursor or None,
+            )
+        except Invalid as exc:
+            errors.append(exc.message)
+    scope = authorize(user.caller, "read_audit").scope
+    base = {k: v for k, v in filters.items() if v}
+    context = {
+        "rows": [_row(r) for r in rows],
+        "filters": filters,
+        "kinds": KINDS,
+        "datasets": sorted(dataset_rules()),
+        "scope": scope,
+        "errors": errors,
+        "next_query": {**base, "cursor": nxt} if nxt else None,
+        "first_query": base if cursor else None,
+        "section": "audit",
+    }
+    return render(request, "policies/audit.html", context, user=user, status=422 if errors else 200)

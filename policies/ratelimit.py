@@ -1,0 +1,85 @@
+"""Rate limits per grant: requests per minute and rows per day, with the ``limits`` library.
+
+Counters live in memory (one set per worker process) unless ``NDX_REDIS_URL`` names a Redis server, which
+every worker and replica then shares. A refused call is a 429 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from functools import lru_cache
+
+from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerMinute
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+
+from ndx.errors import RateLimited
+from policies.rules_model import RateRule
+
+
+@lru_cache(maxsize=256)
+def _per_minute(n: int) -> RateLimitItem:
+    return RateLimitItemPerMinute(n, namespace="ndx-rpm")
+
+
+@lru_cache(maxsize=256)
+def _per_day(n: int) -> RateLimitItem:
+    return RateLimitItemPerDay(n, namespace="ndx-rows")
+
+
+class SweepingMemoryStorage(MemoryStorage):
+    """limits' memory storage, but expired counters are swept at most once a second on the calling thread.
+
+    The stock storage starts a timer thread every 10 ms while counters change, which costs more than the
+    whole rest of a rate-limit check on the hot path. Reads already drop expired counters, so the sweep only
+    frees memory and may run rarely.
+    """
+
+    STORAGE_SCHEME = ["ndx-memory"]  # noqa: RUF012  (limits' registry reads a list)
+    _last_sweep = 0.0
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802  (overrides the name-mangled private)
+        now = time.monotonic()
+        if now - self._last_sweep >= 1.0:
+            self._last_sweep = now
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+
+
+class RateLimiter:
+    def __init__(self, redis_url: str | None = None) -> None:
+        storage = storage_from_string(redis_url) if redis_url else SweepingMemoryStorage()
+        assert isinstance(storage, Storage)
+        self.storage = storage
+        self._limiter = FixedWindowRateLimiter(storage)
+
+    def _retry_after(self, item: RateLimitItem, key: str) -> int:
+        reset = self._limiter.get_window_stats(item, key).reset_time
+        return max(1, math.ceil(reset - time.time()))
+
+    def hit_request(self, key: str, rate: RateRule) -> None:
+        """Count one call under ``key`` (a grant); RateLimited when the minute's allowance is spent."""
+        item = _per_minute(rate.requests_per_minute)
+        if not self._limiter.hit(item, key):
+            raise RateLimited(
+                f"rate limit: {rate.requests_per_minute} requests per minute for this grant",
+                retry_after=self._retry_after(item, key),
+            )
+
+    def rows_left(self, key: str, rate: RateRule) -> int:
+        """Rows still allowed today; RateLimited when none are."""
+        item = _per_day(rate.rows_per_day)
+        left = self._limiter.get_window_stats(item, key).remaining
+        if left <= 0:
+            raise RateLimited(
+                f"rate limit: {rate.rows_per_day} rows per day for this grant",
+                retry_after=self._retry_after(item, key),
+            )
+        return int(left)
+
+    def take_rows(self, key: str, rate: RateRule, rows: int) -> None:
+        if rows > 0:
+            self._limiter.hit(_per_day(rate.rows_per_day), key, cost=rows)
+
+    def reset(self) -> None:
+        self.storage.reset()

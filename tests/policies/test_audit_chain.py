@@ -1,0 +1,273 @@
+"""The audit hash chain: group commit, fail closed, and X-Road-style negative tests (modified, deleted,
+reordered, broken link), in the database and in exported evidence bundles."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from ndx import migrate
+from ndx.cli import app as cli
+from ndx.db import make_engine
+from ndx.errors import Unavailable
+from policies.audit import AuditEntry, AuditWriter, append, chain_hash, verify_database
+from policies.audit_bundle import export_bundle, verify_bundle
+from policies.models import AuditHead, AuditRecord, AuditSubject
+from tests.policies.world import World, world_fixture  # noqa: F401  (fixture)
+
+
+def entry(i: int, request_id: str | None = None) -> AuditEntry:
+    return AuditEntry(
+        kind="query",
+        at=datetime(2026, 12, 1, 12, 0, i % 60, tzinfo=UTC),
+        status=200,
+        request_id=request_id or f"r{i}",
+        user="dev@x.vn",
+        org_code="ubnd-hcm",
+        dataset="population-citizen",
+        fields=["full_name"],
+        row_count=1,
+        keys=[f"07909500{i:04d}"],
+        subjects=[f"07909500{i:04d}"],
+    )
+
+
+@pytest.fixture
+def engine(new_database_url: Callable[[str], str]) -> Iterator[Engine]:
+    eng = make_engine(new_database_url("audit"))
+    migrate.upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+def fill(engine: Engine, n: int = 10) -> None:
+    with engine.begin() as conn:
+        append(conn, [entry(i) for i in range(1, n + 1)])
+
+
+def test_group_commit_batches_concurrent_requests_into_one_valid_chain(engine: Engine) -> None:
+    async def main() -> tuple[list[int], int]:
+        writer = AuditWriter(engine)
+        await writer.start()
+        seqs = await asyncio.gather(*(writer.append(entry(i)) for i in range(300)))
+        await writer.stop()
+        return list(seqs), writer.batches
+
+    seqs, batches = asyncio.run(main())
+    assert sorted(seqs) == list(range(1, 301))
+    assert batches < 300  # concurrent requests shared commits
+    assert verify_database(engine) == (None, 300)
+
+
+def test_appenders_in_several_threads_keep_one_chain(engine: Engine) -> None:
+    def work(k: int) -> None:
+        eng = make_engine(str(engine.url.render_as_string(hide_password=False)))
+        for i in range(20):
+            with eng.begin() as conn:
+                append(conn, [entry(k * 100 + i)])
+        eng.dispose()
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert verify_database(engine) == (None, 60)
+
+
+def test_writer_fails_closed(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(delete(AuditHead))
+
+    async def main() -> None:
+        writer = AuditWriter(engine)
+        await writer.start()
+        try:
+            with pytest.raises(Unavailable):
+                await writer.append(entry(1))
+        finally:
+            await writer.stop()
+        with pytest.raises(Unavailable):
+            await writer.append(entry(2))  # stopped: refused, never silently dropped
+
+    asyncio.run(main())
+
+
+def _set(engine: Engine, seq: int, **values: object) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(AuditRecord).where(AuditRecord.seq == seq).values(**values))
+
+
+def _payload(engine: Engine, seq: int) -> str:
+    with engine.connect() as conn:
+        return str(conn.scalar(select(AuditRecord.payload).where(AuditRecord.seq == seq)))
+
+
+def _tamper_modified(engine: Engine) -> int:
+    _set(engine, 4, payload=_payload(engine, 4).replace('"row_count":1', '"row_count":0'))
+    return 4
+
+
+def _tamper_column(engine: Engine) -> int:
+    _set(engine, 5, org_code="thue")
+    return 5
+
+
+def _tamper_subject(engine: Engine) -> int:
+    with engine.begin() as conn:
+        conn.execute(delete(AuditSubject).where(AuditSubject.seq == 6))
+    return 6
+
+
+def _tamper_deleted(engine: Engine) -> int:
+    with engine.begin() as conn:
+        conn.execute(delete(AuditSubject).where(AuditSubject.seq == 3))
+        conn.execute(delete(AuditRecord).where(AuditRecord.seq == 3))
+    return 3
+
+
+def _tamper_deleted_tail(engine: Engine) -> int:
+    with engine.begin() as conn:
+        conn.execute(delete(AuditSubject).where(AuditSubject.seq == 10))
+        conn.execute(delete(AuditRecord).where(AuditRecord.seq == 10))
+    return 10
+
+
+def _tamper_reordered(engine: Engine) -> int:
+    with engine.begin() as conn:
+        conn.execute(delete(AuditSubject).where(AuditSubject.seq.in_((7, 8))))
+        conn.execute(update(AuditRecord).where(AuditRecord.seq == 7).values(seq=1000))
+        conn.execute(update(AuditRecord).where(AuditRecord.seq == 8).values(seq=7))
+        conn.execute(update(AuditRecord).where(AuditRecord.seq == 1000).values(seq=8))
+    return 7
+
+
+def _tamper_broken_link(engine: Engine) -> int:
+    # a forged record that is consistent in itself (its hash recomputed) but does not link to record 1
+    payload = _payload(engine, 2)
+    forged_prev = "f" * 64
+    _set(engine, 2, prev_hash=forged_prev, hash=chain_hash(forged_prev, payload))
+    return 2
+
+
+TAMPERS = {
+    "modified": _tamper_modified,
+    "column": _tamper_column,
+    "subject": _tamper_subject,
+    "deleted": _tamper_deleted,
+    "deleted_tail": _tamper_deleted_tail,
+    "reordered": _tamper_reordered,
+    "broken_link": _tamper_broken_link,
+}
+
+
+@pytest.mark.parametrize("how", sorted(TAMPERS))
+def test_tampering_is_detected_at_the_first_bad_record(engine: Engine, how: str) -> None:
+    fill(engine)
+    assert verify_database(engine) == (None, 10)
+    bad = TAMPERS[how](engine)
+    problem, _ = verify_database(engine)
+    assert problem is not None and problem.seq == bad, problem
+
+
+def test_cli_verify_names_the_first_bad_record(engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("NDX_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("NDX_DATA_DIR", str(tmp_path))
+    fill(engine)
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["audit", "verify"])
+    assert ok.exit_code == 0 and "intact: 10 records" in ok.output
+    _tamper_modified(engine)
+    bad = runner.invoke(cli, ["audit", "verify"])
+    assert bad.exit_code == 1
+    assert bad.output.strip().splitlines()[-1] == "4"
+    assert "record 4" in bad.output
+
+
+def test_bundle_verifies_without_the_database_and_catches_tampering(engine: Engine, tmp_path: Path) -> None:
+    fill(engine, 8)
+    with engine.begin() as conn:
+        append(conn, [entry(100, "req-x"), entry(101, "req-x")])
+        append(conn, [entry(102)])
+    out = tmp_path / "bundle"
+    manifest = export_bundle(engine, "req-x", out)
+    assert manifest["records"] == [9, 10] and manifest["head"]["seq"] == 11
+    assert verify_bundle(out)[0] is None
+
+    lines = (out / "records.jsonl").read_text().splitlines()
+
+    def with_lines(new: list[str]) -> Path:
+        d = tmp_path / f"b{len(list(tmp_path.iterdir()))}"
+        d.mkdir()
+        (d / "manifest.json").write_text((out / "manifest.json").read_text())
+        (d / "records.jsonl").write_text("\n".join(new) + "\n")
+        return d
+
+    rec = json.loads(lines[1])
+    rec["payload"] = rec["payload"].replace('"status":200', '"status":403')
+    problem = verify_bundle(with_lines([lines[0], json.dumps(rec), lines[2]]))[0]
+    assert problem is not None and problem.seq == 10 and "modified" in problem.reason
+    problem = verify_bundle(with_lines([lines[0], lines[2]]))[0]
+    assert problem is not None and problem.seq == 10 and "missing" in problem.reason
+    problem = verify_bundle(with_lines([lines[1], lines[0], lines[2]]))[0]
+    assert problem is not None and problem.seq == 11 and "out of order" in problem.reason
+    problem = verify_bundle(with_lines(lines[:2]))[0]  # the tail cut off: the head no longer matches
+    assert problem is not None and problem.seq == 11
+
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["audit", "verify", "--bundle", str(out)])
+    assert ok.exit_code == 0, ok.output
+    cut = with_lines([lines[0], lines[2]])
+    bad = runner.invoke(cli, ["audit", "verify", "--bundle", str(cut)])
+    assert bad.exit_code == 1 and bad.output.strip().splitlines()[-1] == "10"
+
+
+def test_every_query_is_audited_before_the_answer_and_can_be_exported(world: World, tmp_path: Path) -> None:
+    w, c = world, world.client
+    w.grant("hcm_dev", "population-citizen", ["full_name"], "social-assistance")
+    cid = w.citizens[3]["citizen_id"]
+    res = c.get(
+        f"/api/v1/datasets/population-citizen/records?citizen_id={cid}",
+        headers=w.h("hcm_dev", "social-assistance", case="HS-42"),
+    )
+    assert res.status_code == 200
+    rid = res.headers["x-ndx-request-id"]
+    mine = c.get(f"/api/v1/audit?request_id={rid}", headers=w.h("hcm_dev")).json()["items"]
+    assert len(mine) == 1
+    rec = mine[0]["record"]
+    assert rec["case"] == "HS-42" and rec["purpose"] == "social-assistance" and rec["row_count"] == 1
+    assert rec["keys"] == [cid] and rec["subjects"] == [cid] and rec["grant_id"] is not None
+    assert rec["response_hash"] == res.headers["x-ndx-response-hash"]
+    import hashlib
+
+    assert rec["response_hash"] == hashlib.sha256(rec["request_hash"].encode() + res.content).hexdigest()
+    assert mine[0]["seq"] == int(res.headers["x-ndx-audit-seq"])
+    # the other agency does not see it; the owning steward does
+    assert c.get(f"/api/v1/audit?request_id={rid}", headers=w.h("thue_dev")).json()["items"] == []
+    assert len(c.get(f"/api/v1/audit?request_id={rid}", headers=w.h("bca_steward")).json()["items"]) == 1
+
+    engine = make_engine(w.database_url)
+    export_bundle(engine, rid, tmp_path / "ev")
+    engine.dispose()
+    assert verify_bundle(tmp_path / "ev")[0] is None
+
+
+def test_query_fails_closed_when_the_audit_cannot_be_written(world: World) -> None:
+    w, c = world, world.client
+    w.grant("hcm_dev", "population-citizen", ["full_name"], "social-assistance")
+    engine = make_engine(w.database_url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_head"))
+    engine.dispose()
+    res = c.get("/api/v1/datasets/population-citizen/records?limit=5", headers=w.h("hcm_dev", "social-assistance"))
+    assert res.status_code == 503
+    assert "audit" in res.json()["error"]["message"] and "items" not in res.text
