@@ -1,0 +1,1 @@
+"""Duplicate detection: the same person or business recorded twice (Splink 5 on DuckDB)."""
