@@ -7,14 +7,26 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-import policies.models  # noqa: F401  (registers the platform tables on ndx.db.Base)
+import catalog.models  # noqa: F401  (registers the platform tables on ndx.db.Base)
+import policies.models  # noqa: F401
+import quality.models  # noqa: F401
+from catalog import pages as catalog_pages
+from catalog import router as catalog_router
+from connectors import router as data_router
+from connectors.gateway import DataGateway
 from connectors.registry import Sources
 from ndx import __version__, health
 from ndx.db import make_engine, make_sessionmaker
 from ndx.observability import Metrics, RequestMiddleware, configure_logging
 from ndx.settings import Settings, load_settings
 from ndx.web import install_error_handlers, make_templates
-from policies import router as policies_router
+from policies import pages as policy_pages
+from policies import router_access, router_audit
+from policies.audit import AuditWriter
+from policies.auth import Sessions
+from policies.ratelimit import RateLimiter
+from quality import pages as quality_pages
+from quality import router as quality_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -24,9 +36,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings.platform_url)
     sources = Sources(settings.source_urls(), timeout_s=settings.source_timeout_s)
 
+    audit_writer = AuditWriter(engine)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await audit_writer.start()
         yield
+        await audit_writer.stop()
         sources.dispose()
         engine.dispose()
 
@@ -43,9 +59,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sources = sources
     app.state.source_engines = sources.engines
     app.state.metrics = Metrics()
-    app.state.templates = make_templates()
+    app.state.audit_writer = audit_writer
+    app.state.gateway = DataGateway(
+        platform=engine,
+        sources=sources,
+        writer=audit_writer,
+        limiter=RateLimiter(settings.redis_url),
+        timeout_s=settings.source_timeout_s,
+    )
+    app.state.templates = make_templates(
+        catalog_pages.TEMPLATE_DIR, quality_pages.TEMPLATE_DIR, policy_pages.TEMPLATE_DIR
+    )
+    secret = settings.secret_key
+    app.state.sessions = (
+        Sessions(secret.get_secret_value(), max_age_s=settings.session_hours * 3600) if secret is not None else None
+    )
     install_error_handlers(app)
     app.include_router(health.router)
-    app.include_router(policies_router.router)
+    app.include_router(catalog_router.router)
+    app.include_router(catalog_pages.router)
+    app.include_router(router_access.router)
+    app.include_router(router_audit.router)
+    app.include_router(policy_pages.router)
+    app.include_router(data_router.router)
+    app.include_router(quality_router.router)
+    app.include_router(quality_pages.router)
     app.add_middleware(RequestMiddleware, metrics=app.state.metrics)
     return app

@@ -7,13 +7,17 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
-import policies.models  # noqa: F401  (registers the platform tables for migrations)
+import catalog.models  # noqa: F401  (registers the platform tables for migrations)
+import policies.models  # noqa: F401
+from catalog import cli as catalog_cli
 from connectors import cli as sources_cli
 from ndx import server
 from ndx.console import console, fail, progress_bars, settings_or_exit
 from ndx.db import make_engine
 from ndx.settings import Settings
+from policies import cli as policies_cli
 from policies import service as policy_service
+from quality import cli as quality_cli
 
 app = typer.Typer(
     help="NDX — the national data exchange.",
@@ -24,6 +28,12 @@ app = typer.Typer(
 db_app = typer.Typer(help="The platform database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(sources_cli.app, name="sources")
+app.add_typer(catalog_cli.app, name="catalog")
+app.add_typer(policies_cli.orgs_app, name="orgs")
+app.add_typer(policies_cli.users_app, name="users")
+app.add_typer(policies_cli.tokens_app, name="tokens")
+app.add_typer(policies_cli.audit_app, name="audit")
+app.add_typer(quality_cli.app, name="quality")
 
 HostOpt = Annotated[str | None, typer.Option(help="Address to listen on (default NDX_HOST).")]
 PortOpt = Annotated[int | None, typer.Option(min=1, max=65535, help="Port to listen on (default NDX_PORT).")]
@@ -80,7 +90,12 @@ def demo(
     with Session(engine) as session:
         orgs = policy_service.seed_organizations(session=session)
         console.print("organizations: " + ", ".join(f"{o.code} ({o.name_en})" for o in orgs))
+        policies_cli.print_demo_accounts(
+            policies_cli.seed_demo_accounts(session=session, token_days=settings.token_days)
+        )
     engine.dispose()
+    catalog_cli.run_sync(settings)
+    policies_cli.ensure_demo_secret(settings.data_dir)
     url = f"http://{host or settings.host}:{port or settings.port}"
     console.print(f"NDX demo ready: {url}  (API docs {url}/docs)")
     if not no_serve:

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-import policies.models  # noqa: F401  (registers the platform tables)
+import ndx.app  # noqa: F401  (the shell imports every domain, registering all platform tables)
 from ndx import migrate
 from ndx.db import Base, make_engine
 
