@@ -217,10 +217,14 @@ def seed_demo_accounts(*, session: Session, token_days: int) -> list[tuple[str, 
 
 
 def print_demo_accounts(accounts: list[tuple[str, str, str, str]]) -> None:
-    table = Table("e-mail", "organization", "role", "password", "API token", title="Demo accounts")
-    for email, org, role, token in accounts:
-        table.add_row(email, org, role, DEMO_PASSWORD, token)
-    console.print(table, soft_wrap=True)
+    """A table of who is who, then one plain line per account so no terminal width cuts a token short."""
+    table = Table("e-mail", "organization", "role", title=f"Demo accounts (password for all: {DEMO_PASSWORD})")
+    for email, org, role, _token in accounts:
+        table.add_row(email, org, role)
+    console.print(table)
+    console.print("API tokens (send as 'Authorization: Bearer <token>'):")
+    for email, _org, _role, token in accounts:
+        console.print(f"  {email:<28} {token}", highlight=False, soft_wrap=True)
 
 
 def ensure_demo_secret(data_dir: Path) -> None:
