@@ -37,6 +37,10 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/generate.py --people 1000000
+	$(PY) bench/search.py
+	$(PY) bench/quality.py --people 100000
+	$(PY) bench/query.py
+	@if [ -f bench/download.py ]; then $(PY) bench/download.py; fi
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
