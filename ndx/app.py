@@ -12,6 +12,10 @@ import policies.models  # noqa: F401
 import quality.models  # noqa: F401
 from catalog import pages as catalog_pages
 from catalog import router as catalog_router
+from catalog.ckan import router as ckan_router
+from catalog.dcat import router as dcat_router
+from catalog.opendata import pages as opendata_pages
+from catalog.opendata import router as opendata_router
 from connectors import router as data_router
 from connectors.gateway import DataGateway
 from connectors.registry import Sources
@@ -78,6 +82,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(catalog_router.router)
     app.include_router(catalog_pages.router)
+    app.include_router(ckan_router.router)
+    app.include_router(opendata_router.router)
+    app.include_router(dcat_router.router)
+    app.include_router(opendata_pages.router)
     app.include_router(router_access.router)
     app.include_router(router_audit.router)
     app.include_router(policy_pages.router)

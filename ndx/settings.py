@@ -86,6 +86,13 @@ class Settings(BaseSettings):
     )
     token_days: int = Field(default=90, ge=1, le=3650, description="Days a new API token stays valid.")
     session_hours: int = Field(default=12, ge=1, le=720, description="Hours a web login session stays valid.")
+    open_data_min_cell: int = Field(
+        default=10,
+        ge=2,
+        le=1000,
+        description="Smallest count an open-data aggregate publishes: smaller cells (and the cells that would let "
+        "one recover them from totals) are suppressed.",
+    )
 
     @field_validator("database_url", "source_population", "source_insurance", "source_land", "source_enterprise")
     @classmethod
