@@ -56,6 +56,8 @@ def quality_home(
         "findings": findings[:PAGE],
         "next_after": findings[PAGE - 1].id if len(findings) > PAGE else None,
         "checks": CHECKS,
+        "labels": report.CHECK_LABELS,
+        "per_check": {c: sum(run.counts.get(c, {}).values()) for c in CHECKS} if run is not None else {},
         "datasets": sorted(DATASETS.values()),
         "statuses": STATUSES,
         "filters": {"check": check or "", "dataset": dataset or "", "status": status or ""},

@@ -10,6 +10,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from connectors.registry import Sources
+from connectors.schema import SOURCES
+from ndx.textnorm import name_key
 from quality import service
 from quality.findings import CHECKS, RecordRef
 from quality.models import QualityFinding, QualityRun
@@ -18,11 +20,22 @@ from quality.records import fetch_records, side_by_side
 TEMPLATES = Path(__file__).parent / "templates"
 DETAILS_PER_CHECK = 50
 
+# What each check means, in a steward's words (shared/SOURCES.md): titles for pages and the report.
+CHECK_LABELS: dict[str, str] = {
+    "duplicate_citizen": "Duplicate citizen: one person holds two or more citizen records",
+    "duplicate_insured": "Duplicate insured person: one person holds two or more insurance numbers",
+    "duplicate_enterprise": "Duplicate enterprise: one business registered twice",
+    "identity_mismatch": "Identity mismatch: the name, birth date or sex differs from the population record",
+    "unknown_reference": "Unknown reference: an identifier that points at nothing",
+    "activity_after_death": "Activity after death: a contribution or an active business after the person died",
+    "invalid_value": "Invalid value: a value that breaks its rule",
+}
+
 
 def chart_svg(points: list[tuple[int, Any, int]], width: int = 640, height: int = 180) -> str:
     """A line chart of open findings per run, as an inline SVG string."""
-    if not points:
-        return ""
+    if len(points) < 2:
+        return ""  # one run is no trend: the pages say so in words
     pad = 32
     top = max(p[2] for p in points) or 1
     n = len(points)
@@ -46,25 +59,54 @@ def chart_svg(points: list[tuple[int, Any, int]], width: int = 640, height: int 
     )
 
 
+def _key_columns(refs: list[RecordRef]) -> set[str]:
+    """The primary-key columns of these records' tables: two records always differ there, so it is no news."""
+    keys: set[str] = set()
+    for ref in refs:
+        source, _, name = ref.table.partition(".")
+        if source in SOURCES and name in SOURCES[source].tables:
+            keys.update(c.name for c in SOURCES[source].tables[name].primary_key.columns)
+    return keys
+
+
 def finding_view(finding: QualityFinding, rows: dict[RecordRef, dict[str, Any]]) -> dict[str, Any]:
     refs = [RecordRef(r["table"], r["key"]) for r in finding.records]
     found = [rows.get(ref) for ref in refs]
-    return {"finding": finding, "refs": refs, "lines": side_by_side(found)}
+    keys = _key_columns(refs)
+    lines = []
+    for column, values, differs in side_by_side(found):
+        # Names that differ only in Unicode form, case, spacing or tone placement are the same name: say so
+        # rather than highlight two values that look identical on screen.
+        same_name = differs and all(v for v in values) and len({name_key(v) for v in values}) == 1
+        state = "same" if not differs or column in keys else ("written" if same_name else "differs")
+        lines.append((column, values, state))
+    return {"finding": finding, "refs": refs, "lines": lines, "label": CHECK_LABELS.get(finding.check, finding.check)}
 
 
 def report_context(*, session: Session, run: QualityRun, sources: Sources | None) -> dict[str, Any]:
-    details: list[QualityFinding] = []
-    for check in CHECKS:
-        details.extend(service.list_findings(session=session, check=check, run_id=run.id, limit=DETAILS_PER_CHECK))
-    refs = [RecordRef(r["table"], r["key"]) for f in details for r in f.records]
+    """The run's counts, and per check its first DETAILS_PER_CHECK findings with their records; the report
+    says how many more each check has and where they are (findings.json, the pages, the API)."""
+    shown: dict[str, list[QualityFinding]] = {
+        check: service.list_findings(session=session, check=check, run_id=run.id, limit=DETAILS_PER_CHECK)
+        for check in CHECKS
+    }
+    refs = [RecordRef(r["table"], r["key"]) for found in shown.values() for f in found for r in f.records]
     rows = fetch_records(sources, refs) if sources is not None else {}
     datasets = sorted({d for per in run.counts.values() for d in per})
+    sections = []
+    for check in CHECKS:
+        total = sum(run.counts.get(check, {}).values())
+        if not total:
+            continue
+        views = [finding_view(f, rows) for f in shown[check]]
+        sections.append({"check": check, "total": total, "views": views, "left_out": max(0, total - len(views))})
     return {
         "run": run,
         "checks": CHECKS,
+        "labels": CHECK_LABELS,
         "datasets": datasets,
         "chart": chart_svg(service.open_counts_over_runs(session=session)),
-        "details": [finding_view(f, rows) for f in details],
+        "sections": sections,
         "per_check": DETAILS_PER_CHECK,
     }
 

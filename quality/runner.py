@@ -112,9 +112,8 @@ def _duplicates(duck: duckdb.DuckDBPyConnection, wanted: set[str], progress: Pro
     if "duplicate_insured" in wanted:
         table = features.insured_features(duck)
         clusters = find_duplicates(duck, table, MODELS["duplicate_insured"], progress=progress)
-        links = duck.execute(
-            "SELECT insurance_id, citizen_id FROM insurance_insured_person WHERE citizen_id IS NOT NULL"
-        ).fetchall()
+        # Records linked to one citizen, or resolved to one (quality.duplicates.features), are one person.
+        links = duck.execute(f"SELECT unique_id, person_id FROM {table} WHERE person_id IS NOT NULL").fetchall()  # noqa: S608 (a constant's name)
         clusters = merge_by_person(clusters, citizen_clusters, links)
         findings.extend(_as_findings("duplicate_insured", "insurance.insured_person", clusters))
     if "duplicate_enterprise" in wanted:
@@ -132,7 +131,8 @@ def _as_findings(check: str, table: str, clusters: Iterable[Cluster]) -> list[Fi
             tuple(record(table, key) for key in cluster.keys),
             None,
             round(float(cluster.confidence), 4),
-            f"same {noun} recorded {len(cluster.keys)} times",
+            f"same {noun} recorded {len(cluster.keys)} times"
+            + (f": {'; '.join(cluster.notes)}" if cluster.notes else ""),
         )
         for cluster in clusters
     ]

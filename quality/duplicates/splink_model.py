@@ -4,13 +4,34 @@ Each model is trained on the data itself: the prior from deterministic rules, u 
 expectation maximisation on blocks. Blocking never uses a surname alone (Nguyễn is 38% of people): it
 pairs records on the date of birth with the folded given or family name, on the folded full name with
 the birth year and the unordered {day, month} (a swapped day and month), or on the date of birth with the
-province. Pairs above the threshold are clustered (connected components), so three records of one
-person form one finding.
+province. The enterprise model's EM runs on blocks of one core name and of one representative, where
+duplicates are frequent enough for EM to tell them apart (on blocks of province and trade it underflowed).
+Pairs above the threshold are clustered (connected components), so three records of one person form one
+finding.
 
-Guards that a person does not change: two records whose given names are unlike (twins) or whose dates of
-birth are neither equal nor swapped (namesakes born the same year) are never the same person, whatever
-the model weighs; for businesses, a similar name alone is not enough: the representative or the address
-must agree.
+Guards: what must hold, whatever the model weighs, for two records to be one person or one business. They
+state how people and registers behave, not how any one data set was made:
+
+- A date of birth does not change. It may be mistyped with day and month read the other way round (03/07
+  against 07/03, a common slip between date conventions), so it must be equal or swapped; a namesake born
+  another day of the same year is another person.
+- A name is written in many ways that keep its letters: with or without diacritics (a keyboard without
+  Vietnamese input), in capitals, with the other tone placement, decomposed, with doubled spaces. Two
+  records with the same letters and the same birth date may be one person wherever they live: people
+  move, and re-registrations carry the new address.
+- A name can also change a little: one keying slip, a middle name dropped ('Nguyễn Thị Thu Hà' ->
+  'Nguyễn Thu Hà', compared word by word). Then a second witness must agree, the address or the
+  household (for insurance records: the citizen both resolve to, or the province of registration),
+  because two differences at once (a name one letter away AND another address) are what strangers born
+  the same day look like: at a million records there are hundreds of such pairs ('Tâm'/'Lâm').
+- Twins share a birth date and a household and have different given names; so a given name that
+  differs by more than one slip is never the same person. (Twins given near names, 'Hùng' and 'Hưng',
+  cannot be told from a re-keyed record by these fields; a steward dismisses such a finding once and
+  later runs keep it dismissed.)
+- Two insurance records linked (or resolved, see quality.duplicates.features) to two different citizens
+  are two people, unless those citizen records are themselves one person (merge_by_person).
+- A business is not known by its name: many firms in many provinces are called An Phát. A similar core
+  name counts only with the same legal representative or the same address.
 """
 
 from __future__ import annotations
@@ -120,8 +141,8 @@ CITIZEN_COMPARISONS = [
 INSURED_COMPARISONS = [
     *PERSON_COMPARISONS,
     _comparison(
-        "citizen_id",
-        [_null("citizen_id"), _level('"citizen_id_l" = "citizen_id_r"', "same citizen", 0.9, 1e-6)],
+        "person_id",
+        [_null("person_id"), _level('"person_id_l" = "person_id_r"', "same citizen, linked or resolved", 0.9, 1e-6)],
     ),
 ]
 
@@ -144,26 +165,88 @@ ENTERPRISE_COMPARISONS = [
             _level('jaro_winkler_similarity("address_key_l", "address_key_r") >= 0.92', "similar", 0.1, 1e-3),
         ],
     ),
-    _exact("province_code", 0.95, 0.05),
-    _exact("industry_code", 0.7, 0.05),
-    _exact("legal_form", 0.6, 0.3),
+    # How often one business's two registrations differ in province, trade or legal form cannot be learnt
+    # from blocks of look-alike names (their matches agree by construction, so EM drives the else-levels to
+    # ~1e-9 and a real re-registration in another province could never be found): fixed from experience.
+    _fixed_comparison(
+        "province_code", [_null("province_code"), _level('"province_code_l" = "province_code_r"', "exact", 0.9, 0.05)]
+    ),
+    _fixed_comparison(
+        "industry_code", [_null("industry_code"), _level('"industry_code_l" = "industry_code_r"', "exact", 0.7, 0.05)]
+    ),
+    _fixed_comparison(
+        "legal_form", [_null("legal_form"), _level('"legal_form_l" = "legal_form_r"', "exact", 0.6, 0.3)]
+    ),
 ]
 
-# A person's given name and date of birth (up to a swap) survive every way a record is re-typed.
-PERSON_GUARD = """
+# The guards: what must hold, whatever the model weighs, for two records to be one person or one business.
+# Each says something true of people and registers, not of one data set (see the module docstring).
+
+# A date of birth does not change: equal, or the same year with day and month read the other way round.
+SAME_BIRTH = "(l.dob = r.dob OR (l.dob_year = r.dob_year AND l.dob_md = r.dob_md))"
+# The same letters: the spellings differ at most in diacritics, case, spacing or Unicode form.
+SAME_LETTERS = "l.name_fold = r.name_fold"
+# Close: the given name alike (same letters or one keying slip) and the family and middle names alike (same
+# letters, a middle name dropped, or one slip). Middle names are compared word by word: 'Thu' is in
+# 'Thị Thu', 'An' is not in 'Thanh'.
+CLOSE_NAME = """
     (l.given = r.given OR damerau_levenshtein(l.given_typed, r.given_typed) <= 1)
     AND (l.family_middle = r.family_middle
-         OR (l.family = r.family AND (contains(l.middle, r.middle) OR contains(r.middle, l.middle)))
+         OR (l.family = r.family
+             AND (l.middle = '' OR r.middle = ''
+                  OR contains(' ' || l.middle || ' ', ' ' || r.middle || ' ')
+                  OR contains(' ' || r.middle || ' ', ' ' || l.middle || ' ')))
          OR damerau_levenshtein(l.family_middle_typed, r.family_middle_typed) <= 1)
-    AND (l.dob = r.dob OR (l.dob_year = r.dob_year AND l.dob_md = r.dob_md))
 """
-# Two insurance records linked (or, unlinked, matching exactly by name and birth date) to two different
-# citizens are two people (unless those citizen records are one person: merge_by_person settles that).
-INSURED_GUARD = PERSON_GUARD + " AND (l.person_id IS NULL OR r.person_id IS NULL OR l.person_id = r.person_id)"
+# A person's records: born the same day, and named with the same letters, or with a close name when
+# something else places them together (one home or household). Two differences at once (a name one slip
+# away AND another address) are two people: at a million records there are many such pairs of strangers.
+PERSON_GUARD = f"""
+    {SAME_BIRTH}
+    AND ({SAME_LETTERS}
+         OR (({CLOSE_NAME}) AND (l.address_key = r.address_key OR l.household_id = r.household_id)))
+"""
+# Insurance records: the same, with the register as the second witness: a close name counts when both
+# records resolve to the same citizen (or were registered in the same province); and two records linked
+# (or resolved) to two different citizens are two people, unless those citizen records are one person
+# (merge_by_person settles that).
+INSURED_GUARD = f"""
+    {SAME_BIRTH}
+    AND ({SAME_LETTERS}
+         OR (({CLOSE_NAME}) AND (l.person_id = r.person_id OR l.province_code = r.province_code)))
+    AND (l.person_id IS NULL OR r.person_id IS NULL OR l.person_id = r.person_id)
+"""
+# A business: a similar core name alone is not enough (many firms in many provinces are called An Phát):
+# the legal representative or the address must be the same too.
 ENTERPRISE_GUARD = """
     (l.legal_rep_id = r.legal_rep_id OR l.address_key = r.address_key)
     AND jaro_winkler_similarity(l.name_core, r.name_core) >= 0.85
 """
+
+
+# How two accepted records differ, for the steward: a list of short phrases (NULLs dropped).
+_NAME_DIFFERENCE = """
+    CASE WHEN l.name_key <> r.name_key THEN
+        CASE WHEN l.name_fold = r.name_fold THEN 'name with other or missing diacritics'
+             ELSE 'name spelt differently' END END
+"""
+_BIRTH_DIFFERENCE = "CASE WHEN l.dob <> r.dob THEN 'day and month of birth swapped' END"
+# Twins given near names ('Hùng', 'Hưng') look exactly like one person re-keyed: say so, let the steward decide.
+_TWINS = """
+    CASE WHEN l.household_id = r.household_id AND l.dob = r.dob AND l.name_key <> r.name_key
+              AND l.name_key <> l.name_fold AND r.name_key <> r.name_fold
+         THEN 'possibly twins: same household and birth date, names differ in their marks' END
+"""
+CITIZEN_NOTES = f"""list_filter([{_NAME_DIFFERENCE}, {_BIRTH_DIFFERENCE},
+    CASE WHEN l.address_key IS DISTINCT FROM r.address_key THEN 'other address' END, {_TWINS}],
+    lambda x: x IS NOT NULL)"""
+INSURED_NOTES = f"""list_filter([{_NAME_DIFFERENCE}, {_BIRTH_DIFFERENCE},
+    CASE WHEN l.province_code IS DISTINCT FROM r.province_code THEN 'registered in another province' END],
+    lambda x: x IS NOT NULL)"""
+ENTERPRISE_NOTES = """list_filter([
+    CASE WHEN l.name_full IS DISTINCT FROM r.name_full THEN 'name written differently' END,
+    CASE WHEN l.legal_rep_id IS DISTINCT FROM r.legal_rep_id THEN 'another legal representative' END,
+    CASE WHEN l.address_key IS DISTINCT FROM r.address_key THEN 'other address' END], lambda x: x IS NOT NULL)"""
 
 
 @dataclass(frozen=True)
@@ -176,6 +259,7 @@ class Model:
     training_blocks: list[list[str]]
     deterministic: list[str]
     guard: str
+    notes: str = "[]"
     threshold: float = 0.8
     recall: float = 0.8
 
@@ -197,22 +281,25 @@ MODELS: dict[str, Model] = {
         [["dob", "sex"], ["given", "family", "dob_year"]],
         ["l.name_fold = r.name_fold AND l.dob = r.dob"],
         PERSON_GUARD,
+        CITIZEN_NOTES,
     ),
     "duplicate_insured": Model(
         "duplicate_insured",
         INSURED_COMPARISONS,
-        [*PERSON_BLOCKS, ["citizen_id"]],
+        [*PERSON_BLOCKS, ["person_id"]],
         [["dob", "sex"], ["given", "family", "dob_year"]],
         ["l.name_fold = r.name_fold AND l.dob = r.dob"],
         INSURED_GUARD,
+        INSURED_NOTES,
     ),
     "duplicate_enterprise": Model(
         "duplicate_enterprise",
         ENTERPRISE_COMPARISONS,
         [["name_core"], ["legal_rep_id"], ["address_key"]],
-        [["province_code", "industry_code"], ["legal_rep_id"]],
+        [["name_core"], ["legal_rep_id"]],
         ["l.name_core = r.name_core AND l.legal_rep_id = r.legal_rep_id"],
         ENTERPRISE_GUARD,
+        ENTERPRISE_NOTES,
     ),
 }
 
@@ -237,6 +324,7 @@ def _train(linker: Any, model: Model, rows: int, seed: int, step: Progress) -> N
 class Cluster:
     keys: tuple[str, ...]
     confidence: float
+    notes: tuple[str, ...] = ()  # how its records differ, for the steward
 
 
 def find_duplicates(
@@ -276,7 +364,7 @@ def find_duplicates(
     duck.execute(
         f"""
         CREATE OR REPLACE TABLE {guarded} AS
-        SELECT p.unique_id_l, p.unique_id_r, p.match_probability
+        SELECT p.unique_id_l, p.unique_id_r, p.match_probability, {model.notes} AS notes
         FROM {pairs} p
         JOIN {table} l ON l.unique_id = p.unique_id_l
         JOIN {table} r ON r.unique_id = p.unique_id_r
@@ -285,7 +373,10 @@ def find_duplicates(
     )
     step(label, 5, 6)
     accepted = duck.execute(f"SELECT * FROM {guarded}").fetchall()  # noqa: S608 (a constant's name)
-    clusters = _connected_components(accepted)
+    notes: dict[str, set[str]] = {}
+    for a, _b, _p, said in accepted:
+        notes.setdefault(str(a), set()).update(said or ())
+    clusters = _with_notes(_connected_components([(a, b, p) for a, b, p, _ in accepted]), notes)
     step(label, 6, 6)
     return clusters
 
@@ -318,6 +409,14 @@ def _connected_components(edges: list[tuple[Any, Any, float]]) -> list[Cluster]:
     )
 
 
+def _with_notes(clusters: list[Cluster], notes: dict[str, set[str]]) -> list[Cluster]:
+    """Each cluster with the notes of the pairs whose first record it holds, in a stable order."""
+    return [
+        Cluster(c.keys, c.confidence, tuple(sorted(set().union(*(notes.get(k, set()) for k in c.keys)))))
+        for c in clusters
+    ]
+
+
 def merge_by_person(insured: list[Cluster], citizens: list[Cluster], links: Iterable[tuple[Any, Any]]) -> list[Cluster]:
     """Insurance records of one person: found alike, linked to one citizen, or to citizen records of one
     person (a duplicate_citizen cluster)."""
@@ -331,6 +430,11 @@ def merge_by_person(insured: list[Cluster], citizens: list[Cluster], links: Iter
     by_person: dict[str, list[str]] = {}
     for insurance_id, citizen_id in links:
         by_person.setdefault(person.get(str(citizen_id), str(citizen_id)), []).append(str(insurance_id))
+    notes: dict[str, set[str]] = {}
+    for cluster in insured:
+        notes.setdefault(cluster.keys[0], set()).update(cluster.notes)
     for ids in by_person.values():
         edges.extend((ids[0], other, 1.0) for other in ids[1:])
-    return _connected_components(edges)
+        if len(ids) > 1:
+            notes.setdefault(ids[0], set()).add("linked to one citizen")
+    return _with_notes(_connected_components(edges), notes)

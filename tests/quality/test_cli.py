@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from ndx.cli import app
 from tests.quality.handmade import write_sources
+from tests.quality.test_engine import EXPECTED
 
 NAMES = ("population", "insurance", "land", "enterprise")
 
@@ -32,18 +33,20 @@ def test_run_writes_findings_and_report_and_keeps_ids(tmp_path: Path, sources: l
     code, output = invoke(tmp_path, *sources, "--out", str(tmp_path / "out"))
     assert code == 0, output
     doc = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
-    assert len(doc["findings"]) == 18
+    assert len(doc["findings"]) == len(EXPECTED)
     first = doc["findings"][0]
     assert set(first) == {"check", "records", "field", "confidence", "message"}
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
-    assert "<svg" in html
+    assert "Only one run so far" in html
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert 'class="differs' in html
-    assert "18 findings (18 new" in " ".join(output.split())
+    assert f"{len(EXPECTED)} findings ({len(EXPECTED)} new" in " ".join(output.split())
 
     code, output = invoke(tmp_path, *sources, "--out", str(tmp_path / "out"), "--checks", "invalid_value")
     assert code == 0, output
-    assert "7 findings (0 new, 7 seen before)" in " ".join(output.split())
+    invalid = sum(1 for check, _, _ in EXPECTED if check == "invalid_value")
+    assert f"{invalid} findings (0 new, {invalid} seen before)" in " ".join(output.split())
+    assert "<svg" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
 
 
 def test_a_missing_column_is_named(tmp_path: Path, sources: list[str]) -> None:

@@ -14,7 +14,10 @@ PAR = "land.parcel"
 
 EXPECTED = {
     ("duplicate_citizen", ((CIT, hm.HUNG), (CIT, hm.HUNG_DUP)), None),
+    ("duplicate_citizen", ((CIT, hm.HA), (CIT, hm.HA_DUP)), None),
+    ("duplicate_citizen", ((CIT, hm.TWIN_HUNG), (CIT, hm.TWIN_HUNG_2)), None),
     ("duplicate_insured", ((INS, hm.INS_HUNG), (INS, hm.INS_HUNG_2)), None),
+    ("duplicate_insured", ((INS, hm.INS_LAN), (INS, hm.INS_LAN_LEGACY)), None),
     ("duplicate_enterprise", ((ENT, hm.E1), (ENT, hm.E1_DUP)), None),
     ("identity_mismatch", ((INS, hm.INS_LAN), (CIT, hm.LAN)), "date_of_birth"),
     ("identity_mismatch", ((LR, "2"), (CIT, hm.LAN)), "holder_name"),
@@ -29,6 +32,7 @@ EXPECTED = {
     ("invalid_value", ((CIT, hm.BAD_DIGITS),), "citizen_id"),
     ("invalid_value", ((CIT, hm.FUTURE),), "citizen_id"),
     ("invalid_value", ((CIT, hm.FUTURE),), "date_of_birth"),
+    ("invalid_value", ((CIT, hm.NEXT_MONTH),), "date_of_birth"),
     ("invalid_value", ((LR, "3"),), "share"),
     ("invalid_value", ((LR, "4"),), "share"),
 }
@@ -39,8 +43,10 @@ def as_tuples(findings: list[Finding]) -> set[tuple[str, tuple[tuple[str, str], 
 
 
 def test_every_check_finds_its_defect_and_nothing_else(handmade_findings: list[Finding]) -> None:
-    """Twins, namesakes, an upper-case name, the other tone placement ('Thủy'/'Thuỷ'), a contribution in
-    the month of death and a similar business name with another owner are all left alone."""
+    """Twins, namesakes, strangers one letter apart ('Tâm'/'Lâm') born the same day, an upper-case name, the
+    other tone placement ('Thủy'/'Thuỷ', with a doubled space too), a contribution in the month of death and
+    a similar business name with another owner are all left alone; a name missing one diacritic at another
+    address, and a legacy insurance record in capitals without diacritics, are the same person."""
     assert as_tuples(handmade_findings) == EXPECTED
 
 
@@ -50,3 +56,14 @@ def test_findings_carry_confidence_and_message(handmade_findings: list[Finding])
         assert f.message
     mismatch = next(f for f in handmade_findings if f.field == "date_of_birth" and f.check == "identity_mismatch")
     assert mismatch.message == "1990-05-02 here, 1990-05-20 in population"
+
+
+def test_duplicate_findings_say_how_the_records_differ(handmade_findings: list[Finding]) -> None:
+    by_first = {f.records[0].key: f.message for f in handmade_findings if f.check.startswith("duplicate_")}
+    assert by_first[hm.HA] == "same person recorded 2 times: name with other or missing diacritics; other address"
+    assert by_first[hm.HUNG] == (
+        "same person recorded 2 times: day and month of birth swapped; name with other or missing diacritics; "
+        "other address"
+    )
+    assert "possibly twins" in by_first[hm.TWIN_HUNG]
+    assert by_first[hm.INS_LAN] == "same person recorded 2 times: linked to one citizen"

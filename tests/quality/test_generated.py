@@ -4,6 +4,7 @@ negatives are left alone, and SQLite and PostgreSQL sources give the same findin
 from __future__ import annotations
 
 import itertools
+import logging
 import uuid
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from sqlalchemy import create_engine, text
 
 from connectors.generator import generate
 from connectors.registry import Sources
-from quality.findings import DUPLICATE_CHECKS, Finding, read_findings
+from quality.duplicates.splink_model import MIN_TRAINING_ROWS
+from quality.findings import DUPLICATE_CHECKS, Finding, read_findings, record
 from quality.runner import run_checks
 from quality.scoring import score
 from tests.conftest import PostgresDatabases
@@ -20,6 +22,7 @@ from tests.conftest import PostgresDatabases
 PEOPLE = 3_000
 SEED = 11
 NAMES = ("population", "insurance", "land", "enterprise")
+ENT = "enterprise.enterprise"
 
 
 def run(urls: dict[str, str]) -> list[Finding]:
@@ -95,3 +98,42 @@ def test_postgresql_sources_give_the_same_findings(
     on_postgres = run({n: admin.set(database=prefix_name + n).render_as_string(hide_password=False) for n in NAMES})
     key = lambda f: (f.check, tuple(f.records), f.field)  # noqa: E731
     assert sorted(map(key, on_postgres)) == sorted(map(key, on_sqlite))
+
+
+# The smallest population seen to make the old enterprise model's EM underflow (4,080 businesses).
+ENTERPRISE_PEOPLE = 100_000
+ENTERPRISE_SEED = 17
+
+
+@pytest.fixture(scope="session")
+def enough_businesses(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("generated-100k")
+    generate(out_dir=folder, people=ENTERPRISE_PEOPLE, seed=ENTERPRISE_SEED)
+    return folder
+
+
+def test_the_enterprise_model_is_trained_not_left_at_its_starting_values(
+    enough_businesses: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """EM on look-alike names and on shared representatives converges: on blocks of province and trade it
+    used to underflow, and the model fell back to its starting m values with a warning."""
+    import duckdb
+
+    from quality import staging
+    from quality.duplicates import features
+    from quality.duplicates.splink_model import MODELS, find_duplicates
+
+    caplog.set_level(logging.WARNING)
+    sources = Sources({n: f"sqlite:///{enough_businesses / (n + '.db')}" for n in NAMES}, timeout_s=600)
+    duck = duckdb.connect()
+    try:
+        rows = staging.stage_table(sources, duck, "enterprise", "enterprise")
+        clusters = find_duplicates(duck, features.enterprise_features(duck), MODELS["duplicate_enterprise"])
+    finally:
+        duck.close()
+        sources.dispose()
+    assert rows >= MIN_TRAINING_ROWS
+    assert not [r.getMessage() for r in caplog.records if r.name == "ndx.quality" and r.levelno >= logging.WARNING]
+    found = [Finding("duplicate_enterprise", tuple(record(ENT, k) for k in c.keys)) for c in clusters]
+    truth = [f for f in read_findings(enough_businesses / "ground_truth.json") if f.check == "duplicate_enterprise"]
+    assert score(found, truth)["duplicate_enterprise"].f1 >= 0.95

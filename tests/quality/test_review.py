@@ -14,7 +14,7 @@ from ndx.db import make_engine
 from ndx.errors import Forbidden
 from policies import service as policy_service
 from policies import users
-from quality import service
+from quality import report, service
 from quality.findings import Finding, RecordRef
 from tests.helpers import app_client, make_settings
 
@@ -133,9 +133,31 @@ def test_pages_render(client: TestClient) -> None:
     engine.dispose()
     home = client.get("/quality", params={"check": "invalid_value"})
     assert home.status_code == 200
-    assert "<svg" in home.text
+    assert "Only one run so far" in home.text and "<svg" not in home.text
     assert "enterprise_code" in home.text
+    engine = make_engine(client.app.state.settings.platform_url)  # type: ignore[attr-defined]
+    with Session(engine, expire_on_commit=False) as session:
+        store(session, findings())
+    engine.dispose()
+    assert "<svg" in client.get("/quality").text
     fid = findings()[0].id
     page = client.get(f"/quality/findings/{fid}")
     assert page.status_code == 200
     assert "001085000901" in page.text
+
+
+def test_the_report_says_how_many_findings_it_leaves_out_and_where_they_are(client: TestClient) -> None:
+    many = [
+        Finding("invalid_value", (RecordRef(CIT, f"0010850{i:05d}"),), "citizen_id", 1.0, "digits")
+        for i in range(report.DETAILS_PER_CHECK + 7)
+    ]
+    engine = make_engine(client.app.state.settings.platform_url)  # type: ignore[attr-defined]
+    with Session(engine, expire_on_commit=False) as session:
+        stored = store(session, [*many, findings()[0]])
+        html = " ".join(report.render_report(session=session, run=stored.run, sources=None).split())
+    engine.dispose()
+    assert f"first {report.DETAILS_PER_CHECK} shown" in html
+    assert "7 more invalid_value findings not shown here." in html
+    assert f"/api/v1/quality/findings?run={stored.run.id}&amp;check=invalid_value" in html
+    assert "findings.json" in html
+    assert 'id="left-out-duplicate_citizen"' not in html  # one duplicate: all of it shown
