@@ -10,6 +10,19 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.schema import SOURCES
 
+# The checks of the findings format (shared/SOURCES.md), in its order: the generator's ground truth and the
+# quality engine's findings speak the same codes.
+CHECKS: tuple[str, ...] = (
+    "duplicate_citizen",
+    "duplicate_insured",
+    "duplicate_enterprise",
+    "identity_mismatch",
+    "unknown_reference",
+    "activity_after_death",
+    "invalid_value",
+)
+DUPLICATE_CHECKS = frozenset(c for c in CHECKS if c.startswith("duplicate_"))
+
 
 @dataclass
 class SourceReport:

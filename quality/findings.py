@@ -16,16 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-CHECKS: tuple[str, ...] = (
-    "duplicate_citizen",
-    "duplicate_insured",
-    "duplicate_enterprise",
-    "identity_mismatch",
-    "unknown_reference",
-    "activity_after_death",
-    "invalid_value",
-)
-DUPLICATE_CHECKS = frozenset({"duplicate_citizen", "duplicate_insured", "duplicate_enterprise"})
+from connectors.contract import CHECKS as CHECKS  # re-exported: the check codes of the findings format
+from connectors.contract import DUPLICATE_CHECKS as DUPLICATE_CHECKS
 
 # The catalog dataset of each source table: a finding belongs to the dataset of its first record.
 DATASETS: dict[str, str] = {

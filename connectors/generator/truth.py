@@ -12,21 +12,14 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from connectors.contract import CHECKS
+
 CITIZEN = "population.citizen"
 INSURED = "insurance.insured_person"
 CONTRIBUTION = "insurance.contribution"
 PARCEL = "land.parcel"
 RIGHT = "land.land_right"
 ENTERPRISE = "enterprise.enterprise"
-CHECKS = (
-    "duplicate_citizen",
-    "duplicate_insured",
-    "duplicate_enterprise",
-    "identity_mismatch",
-    "unknown_reference",
-    "activity_after_death",
-    "invalid_value",
-)
 
 
 @dataclass(frozen=True)
