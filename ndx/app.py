@@ -25,7 +25,7 @@ from ndx.observability import Metrics, RequestMiddleware, configure_logging
 from ndx.settings import Settings, load_settings
 from ndx.web import install_error_handlers, make_templates
 from policies import pages as policy_pages
-from policies import router_access, router_audit
+from policies import pages_auth, router_access, router_audit
 from policies.audit import AuditWriter
 from policies.auth import Sessions
 from policies.ratelimit import RateLimiter
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = (
         Sessions(secret.get_secret_value(), max_age_s=settings.session_hours * 3600) if secret is not None else None
     )
+    app.state.account_lookup = pages_auth.header_account  # ndx.web.signed_in: the user in every page's header
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(catalog_router.router)

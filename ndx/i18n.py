@@ -60,6 +60,11 @@ def ngettext(lang: str, singular: str, plural: str, n: int) -> str:
     return translations(lang).ngettext(singular, plural, n)
 
 
+def pgettext(lang: str, context: str, message: str) -> str:
+    """``message`` in the sense ``context`` gives it: "Open" is "Mở" for data, "Chưa xử lý" for a finding."""
+    return translations(lang).pgettext(context, message)
+
+
 def normalize(lang: str | None) -> str | None:
     """``lang`` if it is a language NDX speaks ('EN', 'en-US' count as 'en'), else None."""
     if not lang:
@@ -121,6 +126,11 @@ def _ctx_ngettext(ctx: Context, singular: str, plural: str, n: int) -> str:
 
 
 @pass_context
+def _ctx_pgettext(ctx: Context, context: str, message: str) -> str:
+    return pgettext(_lang_of(ctx), context, message)
+
+
+@pass_context
 def _ctx_number(ctx: Context, value: float | None) -> str:
     return format_number(value, _lang_of(ctx))
 
@@ -146,14 +156,14 @@ def _ctx_lang(ctx: Context) -> str:
 
 
 def install(env: Environment) -> None:
-    """Give templates ``_()``/``gettext``/``ngettext`` and ``{% trans %}`` in the language of each render.
+    """Give templates ``_()``/``gettext``/``ngettext``/``pgettext`` and ``{% trans %}`` in the language of each render.
 
     The language is the template variable ``lang`` when set, else the one the ``request`` asks for. Also adds
     the filters ``number``, ``day`` and ``moment`` that format in that language.
     """
     env.add_extension("jinja2.ext.i18n")
     install_callables: Any = env.install_gettext_callables  # type: ignore[attr-defined]
-    install_callables(gettext=_ctx_gettext, ngettext=_ctx_ngettext, newstyle=True)
+    install_callables(gettext=_ctx_gettext, ngettext=_ctx_ngettext, pgettext=_ctx_pgettext, newstyle=True)
     env.filters["number"] = _ctx_number
     env.filters["day"] = _ctx_day
     env.filters["moment"] = _ctx_moment

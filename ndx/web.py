@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -49,10 +52,55 @@ def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """Who is signed in, as the site header shows it: the e-mail, the organization, the role (``developer``,
+    ``steward``, ``admin``) and the CSRF token of the session, which the header's sign-out form carries."""
+
+    email: str
+    org: str
+    role: str
+    csrf: str
+
+
+AccountLookup = Callable[[Request], SignedIn | None]
+
+
+def signed_in(request: Request) -> SignedIn | None:
+    """The signed-in user of this request, looked up once per request through the callable the shell
+    registered as ``app.state.account_lookup`` (the kernel knows nothing of users or sessions); None for
+    anonymous visitors, when no lookup is registered, or when the lookup fails (an error page must render)."""
+    if hasattr(request.state, "ndx_account"):
+        cached: SignedIn | None = request.state.ndx_account
+        return cached
+    lookup: AccountLookup | None = getattr(request.app.state, "account_lookup", None)
+    account = None
+    if lookup is not None:
+        try:
+            account = lookup(request)
+        except Exception:  # the header is decoration: never turn a page (or an error page) into a 500
+            log.exception("looking up the signed-in user failed request_id=%s", request_id_of(request.scope))
+    request.state.ndx_account = account
+    return account
+
+
+def remember_signed_in(request: Request, account: SignedIn | None) -> None:
+    """Tell the header who is signed in when the page already knows, so it does not look it up again."""
+    request.state.ndx_account = account
+
+
+@pass_context
+def _ctx_account(ctx: Context) -> SignedIn | None:
+    request = ctx.get("request")
+    return signed_in(request) if isinstance(request, Request) else None
+
+
 def make_templates(*dirs: Path) -> Jinja2Templates:
-    """Templates from the kernel's folder and ``dirs``, with gettext in the language of each request."""
+    """Templates from the kernel's folder and ``dirs``, with gettext in the language of each request and
+    ``account()``, the signed-in user (or None), for the site header."""
     templates = Jinja2Templates(directory=[TEMPLATE_DIR, *dirs])
     i18n.install(templates.env)
+    templates.env.globals["account"] = _ctx_account
     return templates
 
 

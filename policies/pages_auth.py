@@ -17,11 +17,13 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException
 
 from ndx import i18n
 from ndx.deps import SessionDep
 from ndx.errors import Forbidden
+from ndx.web import SignedIn, remember_signed_in
 from policies import users
 from policies.auth import SESSION_COOKIE, Caller, Sessions, caller_for_user
 
@@ -55,6 +57,25 @@ def page_user(request: Request, session: SessionDep) -> PageUser | None:
     user_id, csrf = read
     caller = caller_for_user(session, user_id)
     return PageUser(caller, csrf) if caller is not None else None
+
+
+def header_account(request: Request) -> SignedIn | None:
+    """The signed-in user for the site header of every page (``ndx.web.signed_in``); the shell registers it on
+    ``app.state``. Anonymous requests (no valid session cookie) never reach the database."""
+    sessions = sessions_of(request)
+    if sessions is None or sessions.read(request.cookies.get(SESSION_COOKIE)) is None:
+        return None
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    with factory() as session:
+        user = page_user(request, session)
+    if user is None:
+        return None
+    return _signed_in(user)
+
+
+def _signed_in(user: PageUser) -> SignedIn:
+    caller = user.caller
+    return SignedIn(email=caller.email, org=caller.org, role=caller.role, csrf=user.csrf)
 
 
 def safe_next(value: str | None, default: str = "/me") -> str:
@@ -105,6 +126,8 @@ def render(
 ) -> Response:
     """Render a page in the request's language; pages about one's access are never cached."""
     templates: Jinja2Templates = request.app.state.templates
+    if user is not None:  # the header shows the same user: spare it a second look-up
+        remember_signed_in(request, _signed_in(user))
     ctx = {"lang": i18n.request_language(request), "me": user, "csrf": user.csrf if user else "", **context}
     response = templates.TemplateResponse(request, name, ctx, status_code=status)
     response.headers["Cache-Control"] = "no-store"

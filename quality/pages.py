@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from connectors.registry import Sources
+from ndx import i18n
 from ndx.deps import SessionDep
 from ndx.errors import Forbidden, Unauthenticated
 from policies.auth import Sessions
@@ -24,9 +25,15 @@ router = APIRouter(include_in_schema=False)
 PAGE = 100
 
 
-def _templates(request: Request) -> Jinja2Templates:
+def _render(request: Request, name: str, context: dict[str, Any], *, private: bool = False) -> Response:
+    """Render a page in the request's language (``?lang=``, the cookie, else Vietnamese), remembering a language
+    chosen with ``?lang=``; a page that shows the signed-in user's review form is never cached."""
     templates: Jinja2Templates = request.app.state.templates
-    return templates
+    response = templates.TemplateResponse(request, name, {"lang": i18n.request_language(request), **context})
+    if private:
+        response.headers["Cache-Control"] = "no-store"
+    i18n.remember_language(request, response)
+    return response
 
 
 @router.get("/quality", response_class=HTMLResponse)
@@ -57,13 +64,15 @@ def quality_home(
         "next_after": findings[PAGE - 1].id if len(findings) > PAGE else None,
         "checks": CHECKS,
         "labels": report.CHECK_LABELS,
+        "names": report.CHECK_NAMES,
         "per_check": {c: sum(run.counts.get(c, {}).values()) for c in CHECKS} if run is not None else {},
         "datasets": sorted(DATASETS.values()),
         "statuses": STATUSES,
         "filters": {"check": check or "", "dataset": dataset or "", "status": status or ""},
-        "chart": report.chart_svg(service.open_counts_over_runs(session=session)),
+        "chart": report.chart_svg(service.open_counts_over_runs(session=session), lang=i18n.request_language(request)),
+        "section": "quality",
     }
-    return _templates(request).TemplateResponse(request, "quality_home.html", context)
+    return _render(request, "quality_home.html", context)
 
 
 @router.get("/quality/findings/{finding_id}", response_class=HTMLResponse)
@@ -81,8 +90,9 @@ def finding_page(finding_id: str, request: Request, session: SessionDep, who: Pa
         "csrf": who[1] if who else "",
         "may_review": reviewer is not None and service.can_review(reviewer, finding),
         "owner": service.owner_of_dataset(finding.dataset),
+        "section": "quality",
     }
-    return _templates(request).TemplateResponse(request, "quality_finding.html", context)
+    return _render(request, "quality_finding.html", context, private=reviewer is not None)
 
 
 @router.post("/quality/findings/{finding_id}/review")

@@ -86,6 +86,10 @@ def test_request_approve_narrowed_query_revoke(node: Node, page: Page, steward_p
     screenshot(page, "1-login")
     sign_in(page, "hcm_dev")
     expect(page).to_have_url(f"{base}/datasets/{DATASET}/request")
+    # the site header now shows who is signed in, with their pages (no steward inbox for a developer)
+    expect(page.locator("header.site #account summary")).to_contain_text(ACCOUNTS["hcm_dev"][0])
+    expect(page.locator("header.site #account a[href='/me']")).to_have_count(1)
+    expect(page.locator("header.site #account a[href='/steward']")).to_have_count(0)
 
     # a form without any field comes back with what to fix and what was typed, and nothing is written
     page.fill("#legal_basis", "Nghị định 13/2023/NĐ-CP, Điều 17")
@@ -121,6 +125,7 @@ def test_request_approve_narrowed_query_revoke(node: Node, page: Page, steward_p
     steward_page.goto(f"{base}/steward")
     sign_in(steward_page, "bca_steward")
     expect(steward_page).to_have_url(f"{base}/steward")
+    expect(steward_page.locator("header.site #account a[href='/steward']")).to_have_count(1)
     card = steward_page.locator("section.request-card").first
     expect(card).to_contain_text("ubnd-hcm")
     screenshot(steward_page, "6-steward-inbox")
@@ -174,6 +179,17 @@ def test_request_approve_narrowed_query_revoke(node: Node, page: Page, steward_p
     expect(page.locator(".alert.ok")).to_be_visible()
     page.goto(f"{base}/me")
     expect(page).to_have_url(f"{base}/login?next=/me")
+    expect(page.locator("header.site #account")).to_have_count(0)
+
+    # signing out from the header's menu (a POST with the session's CSRF token) works on any page
+    page.fill("#email", ACCOUNTS["hcm_dev"][0])
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in")
+    page.goto(f"{base}/datasets")
+    page.click("header.site #account summary")
+    page.click("#sign-out")
+    expect(page).to_have_url(f"{base}/login?signed_out=1")
+    expect(page.locator("header.site #account")).to_have_count(0)
     assert outside == []
 
 

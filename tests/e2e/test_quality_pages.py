@@ -98,7 +98,8 @@ def test_steward_dismisses_a_finding_and_a_rerun_keeps_it(node: Node, page: Page
     expect(page).to_have_url(re.compile(r"/quality/findings/[0-9a-f]{32}$"))
     finding_url = page.url
     finding_id = finding_url.rsplit("/", 1)[1]
-    expect(page.locator("#status")).to_have_text("open")
+    expect(page.locator("#status")).to_have_text("Chưa xử lý")  # open
+    expect(page.locator("#status")).to_have_attribute("data-status", "open")
     expect(page.locator("table.records tr.differs").first).to_be_visible()
     screenshot(page, "3-finding-anonymous")
 
@@ -113,7 +114,8 @@ def test_steward_dismisses_a_finding_and_a_rerun_keeps_it(node: Node, page: Page
     page.fill("#review-note", "Anh em sinh đôi: đã xác minh tại công an phường")
     screenshot(page, "4-finding-steward")
     page.click("#review button[value=dismissed]")
-    expect(page.locator("#status")).to_have_text("dismissed")
+    expect(page.locator("#status")).to_have_text("Đã bác bỏ")  # dismissed
+    expect(page.locator("#status")).to_have_attribute("data-status", "dismissed")
     expect(page.locator("#review-by")).to_contain_text(ACCOUNTS["bca_steward"][0])
     expect(page.locator("#review-by")).to_contain_text("đã xác minh tại công an phường")
     screenshot(page, "5-dismissed")
@@ -127,11 +129,11 @@ def test_steward_dismisses_a_finding_and_a_rerun_keeps_it(node: Node, page: Page
     assert last_run == rerun > first_status[2]
 
     page.goto(finding_url)
-    expect(page.locator("#status")).to_have_text("dismissed")
-    expect(page.locator("#seen-in")).to_contain_text(f"run {rerun}")
+    expect(page.locator("#status")).to_have_text("Đã bác bỏ")
+    expect(page.locator("#seen-in")).to_contain_text(f"gần nhất ở lượt kiểm tra {rerun}")
     page.goto(f"{base}/quality?status=dismissed")
     rows = page.locator("#findings tbody tr")
     expect(rows).to_have_count(1)
-    expect(rows.first.locator(".status")).to_have_text("dismissed")
-    expect(page.locator("#run-summary")).to_contain_text(f"Run {rerun}")
+    expect(rows.first.locator(".status")).to_have_text("Đã bác bỏ")
+    expect(page.locator("#run-summary")).to_contain_text(f"Lượt kiểm tra {rerun}")
     screenshot(page, "6-rerun-dismissed")

@@ -37,7 +37,7 @@ def test_run_writes_findings_and_report_and_keeps_ids(tmp_path: Path, sources: l
     first = doc["findings"][0]
     assert set(first) == {"check", "records", "field", "confidence", "message"}
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
-    assert "Only one run so far" in html
+    assert "Mới có một lượt kiểm tra" in html  # the report is in Vietnamese
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert 'class="differs' in html
     assert f"{len(EXPECTED)} findings ({len(EXPECTED)} new" in " ".join(output.split())

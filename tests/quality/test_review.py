@@ -131,7 +131,7 @@ def test_pages_render(client: TestClient) -> None:
     with Session(engine, expire_on_commit=False) as session:
         store(session, findings())
     engine.dispose()
-    home = client.get("/quality", params={"check": "invalid_value"})
+    home = client.get("/quality", params={"check": "invalid_value", "lang": "en"})
     assert home.status_code == 200
     assert "Only one run so far" in home.text and "<svg" not in home.text
     assert "enterprise_code" in home.text
@@ -146,6 +146,33 @@ def test_pages_render(client: TestClient) -> None:
     assert "001085000901" in page.text
 
 
+def test_quality_pages_are_in_vietnamese_by_default_and_in_english_on_request(client: TestClient) -> None:
+    engine = make_engine(client.app.state.settings.platform_url)  # type: ignore[attr-defined]
+    with Session(engine, expire_on_commit=False) as session:
+        store(session, findings())
+    engine.dispose()
+    fid = findings()[0].id  # the duplicate citizen
+
+    home = client.get("/quality", headers={"Accept": "text/html"})
+    assert '<html lang="vi">' in home.text
+    assert "<h1>Chất lượng dữ liệu</h1>" in home.text
+    assert "Trùng lặp công dân" in home.text and "Chưa xử lý" in home.text
+    assert "Only one run so far" not in home.text and "Mới có một lượt kiểm tra" in home.text
+    finding = client.get(f"/quality/findings/{fid}")
+    assert "Trùng lặp công dân: một người có từ hai hồ sơ công dân trở lên" in finding.text
+    assert "Đăng nhập để xem xét" in finding.text
+
+    english = client.get("/quality", params={"lang": "en"})
+    assert '<html lang="en">' in english.text and "ndx_lang=en" in english.headers["set-cookie"]
+    assert "<h1>Data quality</h1>" in english.text and "Duplicate citizen" in english.text
+    assert "Chất lượng dữ liệu" not in english.text
+    finding = client.get(f"/quality/findings/{fid}")  # the cookie keeps English
+    assert "Duplicate citizen: one person holds two or more citizen records" in finding.text
+    assert "Sign in to review it" in finding.text
+    back = client.get(f"/quality/findings/{fid}", params={"lang": "vi"})
+    assert "Trùng lặp công dân" in back.text and '<html lang="vi">' in back.text
+
+
 def test_the_report_says_how_many_findings_it_leaves_out_and_where_they_are(client: TestClient) -> None:
     many = [
         Finding("invalid_value", (RecordRef(CIT, f"0010850{i:05d}"),), "citizen_id", 1.0, "digits")
@@ -154,8 +181,10 @@ def test_the_report_says_how_many_findings_it_leaves_out_and_where_they_are(clie
     engine = make_engine(client.app.state.settings.platform_url)  # type: ignore[attr-defined]
     with Session(engine, expire_on_commit=False) as session:
         stored = store(session, [*many, findings()[0]])
-        html = " ".join(report.render_report(session=session, run=stored.run, sources=None).split())
+        html = " ".join(report.render_report(session=session, run=stored.run, sources=None, lang="en").split())
+        vi = " ".join(report.render_report(session=session, run=stored.run, sources=None).split())
     engine.dispose()
+    assert '<html lang="vi">' in vi and "Còn 7 phát hiện invalid_value không hiển thị ở đây." in vi
     assert f"first {report.DETAILS_PER_CHECK} shown" in html
     assert "7 more invalid_value findings not shown here." in html
     assert f"/api/v1/quality/findings?run={stored.run.id}&amp;check=invalid_value" in html
