@@ -20,9 +20,10 @@ from typing import Any, Literal
 
 from sqlalchemy import CHAR, Date, DateTime, Integer, Numeric, Select, String, Table, bindparam, select
 from sqlalchemy.engine import Engine, Row
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from ndx.errors import Invalid, Unavailable
+from policies.auth import DirectConnection
 from policies.paging import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from policies.rules_model import DatasetRule, Mask
 
@@ -254,6 +255,13 @@ def _build(
     return stmt.order_by(pk).limit(limit + 1)
 
 
+def _unavailable(source: str, timeout_s: float, message: str) -> Unavailable:
+    text = message.lower()
+    if "interrupted" in text or "statement timeout" in text or "canceling statement" in text:
+        return Unavailable(f"source {source}: the query ran past {timeout_s:g}s; narrow the filter")
+    return Unavailable(f"source {source} failed: {message.splitlines()[0] if message else 'error'}")
+
+
 def run(engine: Engine, stmt: Compiled | Select[Any], *, source: str, timeout_s: float) -> list[Row[Any]]:
     """Run on the source's read-only engine within ``timeout_s``; driver errors name the source."""
     try:
@@ -266,13 +274,23 @@ def run(engine: Engine, stmt: Compiled | Select[Any], *, source: str, timeout_s:
             if isinstance(stmt, Compiled):
                 return list(conn.execute(stmt.stmt, stmt.params).all())
             return list(conn.execute(stmt).all())
-    except OperationalError as exc:
-        text = str(exc.orig).lower()
-        if "interrupted" in text or "statement timeout" in text or "canceling statement" in text:
-            raise Unavailable(f"source {source}: the query ran past {timeout_s:g}s; narrow the filter") from None
-        raise Unavailable(f"source {source} failed: {str(exc.orig).splitlines()[0]}") from None
     except DBAPIError as exc:
-        raise Unavailable(f"source {source} failed: {str(exc.orig).splitlines()[0]}") from None
+        raise _unavailable(source, timeout_s, str(exc.orig)) from None
+
+
+def fetch(
+    direct: DirectConnection, stmt: Compiled, *, source: str, timeout_s: float
+) -> tuple[tuple[str, ...], list[Sequence[Any]]]:
+    """Run a cached select on the source's direct connection (this thread's, read-only) within
+    ``timeout_s``: the column names and the rows. Driver errors name the source, as in ``run``."""
+    prepared = direct.prepared(stmt.stmt)
+    try:
+        if direct.dialect.name == "sqlite":
+            deadline = time.monotonic() + timeout_s
+            direct.connection().set_progress_handler(lambda: int(time.monotonic() > deadline), 2000)
+        return prepared.columns, direct.fetch(stmt.stmt, stmt.params)
+    except direct.errors as exc:
+        raise _unavailable(source, timeout_s, str(exc)) from None
 
 
 def json_value(value: Any) -> Any:
@@ -284,24 +302,33 @@ def json_value(value: Any) -> Any:
 
 
 def shape(
-    rows: Sequence[Row[Any]], rule: DatasetRule, *, fields: Sequence[str], masks: Mapping[str, Mask], limit: int
+    rows: Sequence[Sequence[Any]],
+    columns: Sequence[str],
+    rule: DatasetRule,
+    *,
+    fields: Sequence[str],
+    masks: Mapping[str, Mask],
+    limit: int,
 ) -> tuple[list[dict[str, Any]], str | None, list[str], list[str]]:
-    """Items (projection only, masked), the next cursor, and the keys and subjects touched (for the audit)."""
+    """Items (projection only, masked), the next cursor, and the keys and subjects touched (for the audit).
+
+    ``rows`` are sequences in the order of ``columns`` (``fetch``'s tuples or SQLAlchemy rows)."""
     page = rows[:limit]
+    at = {c: i for i, c in enumerate(columns)}
+    shown = [(f, at[f], masks.get(f)) for f in fields]
+    pk = at[rule.primary_key]
+    subject = at[rule.subject_column] if rule.subject_column is not None else None
     items = []
     keys: list[str] = []
     subjects: list[str] = []
-    pk, subject = rule.primary_key, rule.subject_column
     for row in page:
-        m = row._mapping
         item = {}
-        for f in fields:
-            value = json_value(m[f])
-            mask = masks.get(f)
+        for f, i, mask in shown:
+            value = json_value(row[i])
             item[f] = mask.apply(str(value)) if mask is not None and value is not None else value
         items.append(item)
-        keys.append(str(m[pk]))
-        if subject is not None and m[subject] is not None:
-            subjects.append(str(m[subject]))
-    nxt = encode_cursor([json_value(page[-1]._mapping[pk])]) if len(rows) > limit and page else None
+        keys.append(str(row[pk]))
+        if subject is not None and row[subject] is not None:
+            subjects.append(str(row[subject]))
+    nxt = encode_cursor([json_value(page[-1][pk])]) if len(rows) > limit and page else None
     return items, nxt, keys, subjects

@@ -8,6 +8,7 @@ FastAPI's per-call machinery stays small; its query parameters and headers are d
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import Response
@@ -71,16 +72,28 @@ ANSWER_HEADERS = {
 }
 
 
+_WANTED = {b"authorization": 0, b"x-ndx-purpose": 1, b"x-ndx-case": 2}
+
+
 def _call(request: Request) -> Call:
-    headers = request.headers
+    """The call, read straight from the ASGI scope with Starlette's rules (first header of a name wins,
+    latin-1; the query string parsed as ``request.query_params``; the path as ``request.url.path``),
+    without building the request's URL, header and query-parameter objects."""
+    scope = request.scope
+    found: list[str | None] = [None, None, None]
+    for key, value in scope["headers"]:
+        i = _WANTED.get(key)
+        if i is not None and found[i] is None:
+            found[i] = value.decode("latin-1")
+    path = scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
     return Call(
-        request_id=request_id_of(request.scope) or "",
-        method=request.method,
-        path=request.url.path,
-        query=request.query_params.multi_items(),
-        authorization=headers.get("authorization"),
-        purpose=headers.get("x-ndx-purpose"),
-        case=headers.get("x-ndx-case"),
+        request_id=request_id_of(scope) or "",
+        method=scope["method"],
+        path=path,
+        query=parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True),
+        authorization=found[0],
+        purpose=found[1],
+        case=found[2],
     )
 
 

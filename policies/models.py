@@ -171,17 +171,25 @@ class AuditHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+# SQLite: INTEGER PRIMARY KEY makes seq the rowid, one b-tree fewer per record (BIGINT would not).
+SEQ = BigInteger().with_variant(Integer(), "sqlite")
+
+
 class AuditRecord(Base):
     """One append-only audit record. ``payload`` is the canonical JSON that is hashed; the other columns
-    repeat some of its values for searching, and ``ndx audit verify`` checks that they agree."""
+    repeat some of its values for searching, and ``ndx audit verify`` checks that they agree.
+
+    Indexed for the audit views' filters (request, organization, dataset, grant) only: every index is paid
+    by each appended record, on the hot path.
+    """
 
     __tablename__ = "audit_record"
 
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=False)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
     kind: Mapped[str] = mapped_column(String(20))
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -193,9 +201,14 @@ class AuditRecord(Base):
 
 
 class AuditSubject(Base):
-    """The subjects (citizen ids) an audit record touched: the index behind "who read my data"."""
+    """The subjects (citizen ids) an audit record touched: the index behind "who read my data".
+
+    Keyed (citizen_id, seq), which is that lookup's order; on SQLite WITHOUT ROWID, so the key is the
+    table and a subject costs one b-tree insert.
+    """
 
     __tablename__ = "audit_subject"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
-    seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("audit_record.seq"), primary_key=True)
-    citizen_id: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
+    citizen_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    seq: Mapped[int] = mapped_column(SEQ, ForeignKey("audit_record.seq"), primary_key=True)

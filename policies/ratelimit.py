@@ -28,6 +28,11 @@ def _per_day(n: int) -> RateLimitItem:
     return RateLimitItemPerDay(n, namespace="ndx-rows")
 
 
+@lru_cache(maxsize=4096)
+def _storage_key(item: RateLimitItem, key: str) -> str:
+    return item.key_for(key)
+
+
 class SweepingMemoryStorage(MemoryStorage):
     """limits' memory storage, but expired counters are swept at most once a second on the calling thread.
 
@@ -57,10 +62,13 @@ class RateLimiter:
         reset = self._limiter.get_window_stats(item, key).reset_time
         return max(1, math.ceil(reset - time.time()))
 
+    # The hot path calls the storage as limits' FixedWindowRateLimiter does (incr under the item's key,
+    # compared with its amount), with the key strings cached: the strategy rebuilds them on every call.
+
     def hit_request(self, key: str, rate: RateRule) -> None:
         """Count one call under ``key`` (a grant); RateLimited when the minute's allowance is spent."""
         item = _per_minute(rate.requests_per_minute)
-        if not self._limiter.hit(item, key):
+        if self.storage.incr(_storage_key(item, key), item.get_expiry(), amount=1) > item.amount:
             raise RateLimited(
                 f"rate limit: {rate.requests_per_minute} requests per minute for this grant",
                 retry_after=self._retry_after(item, key),
@@ -69,7 +77,7 @@ class RateLimiter:
     def rows_left(self, key: str, rate: RateRule) -> int:
         """Rows still allowed today; RateLimited when none are."""
         item = _per_day(rate.rows_per_day)
-        left = self._limiter.get_window_stats(item, key).remaining
+        left = item.amount - self.storage.get(_storage_key(item, key))
         if left <= 0:
             raise RateLimited(
                 f"rate limit: {rate.rows_per_day} rows per day for this grant",
@@ -79,7 +87,8 @@ class RateLimiter:
 
     def take_rows(self, key: str, rate: RateRule, rows: int) -> None:
         if rows > 0:
-            self._limiter.hit(_per_day(rate.rows_per_day), key, cost=rows)
+            item = _per_day(rate.rows_per_day)
+            self.storage.incr(_storage_key(item, key), item.get_expiry(), amount=rows)
 
     def reset(self) -> None:
         self.storage.reset()

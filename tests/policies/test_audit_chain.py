@@ -19,7 +19,16 @@ from ndx import migrate
 from ndx.cli import app as cli
 from ndx.db import make_engine
 from ndx.errors import Unavailable
-from policies.audit import AuditEntry, AuditWriter, append, chain_hash, verify_database
+from policies.audit import (
+    ENTRY_FIELDS,
+    AuditEntry,
+    AuditWriter,
+    append,
+    canonical,
+    chain_hash,
+    payload_of,
+    verify_database,
+)
 from policies.audit_bundle import export_bundle, verify_bundle
 from policies.models import AuditHead, AuditRecord, AuditSubject
 from tests.policies.world import World, world_fixture  # noqa: F401  (fixture)
@@ -52,6 +61,17 @@ def engine(new_database_url: Callable[[str], str]) -> Iterator[Engine]:
 def fill(engine: Engine, n: int = 10) -> None:
     with engine.begin() as conn:
         append(conn, [entry(i) for i in range(1, n + 1)])
+
+
+def test_payload_joined_around_its_seq_is_the_canonical_record() -> None:
+    e = entry(7)
+    e.filter = {"seq": 0, "citizen_id__eq": ["079095000007"]}  # a nested "seq" key must not confuse the split
+    e.detail = {"note": 'quote " and , and }', "vi": "Nguyễn"}
+    data = {name: getattr(e, name) for name in ENTRY_FIELDS}
+    data["at"] = e.at.isoformat()
+    for seq in (1, 42, 10**12):
+        assert payload_of(e, seq) == canonical({**data, "seq": seq})
+        assert json.loads(payload_of(e, seq))["seq"] == seq
 
 
 def test_group_commit_batches_concurrent_requests_into_one_valid_chain(engine: Engine) -> None:

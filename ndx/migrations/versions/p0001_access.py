@@ -15,6 +15,9 @@ down_revision = "0001"
 branch_labels = ("policies",)
 depends_on = None
 
+# audit sequence numbers: BIGINT, but INTEGER on SQLite so that the record's seq is its rowid
+SEQ = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 
 def upgrade() -> None:
     op.create_table(
@@ -30,7 +33,7 @@ def upgrade() -> None:
     op.bulk_insert(head, [{"id": 1, "seq": 0, "hash": "0" * 64}])
     op.create_table(
         "audit_record",
-        sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("seq", SEQ, autoincrement=False, nullable=False),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),
@@ -45,7 +48,6 @@ def upgrade() -> None:
         sa.Column("row_count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_audit_record")),
     )
-    op.create_index(op.f("ix_audit_record_at"), "audit_record", ["at"], unique=False)
     op.create_index(op.f("ix_audit_record_dataset"), "audit_record", ["dataset"], unique=False)
     op.create_index(op.f("ix_audit_record_grant_id"), "audit_record", ["grant_id"], unique=False)
     op.create_index(op.f("ix_audit_record_org_code"), "audit_record", ["org_code"], unique=False)
@@ -67,12 +69,12 @@ def upgrade() -> None:
     op.create_index(op.f("ix_app_user_org_code"), "app_user", ["org_code"], unique=False)
     op.create_table(
         "audit_subject",
-        sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("citizen_id", sa.String(length=20), nullable=False),
+        sa.Column("seq", SEQ, nullable=False),
         sa.ForeignKeyConstraint(["seq"], ["audit_record.seq"], name=op.f("fk_audit_subject_seq_audit_record")),
-        sa.PrimaryKeyConstraint("seq", "citizen_id", name=op.f("pk_audit_subject")),
+        sa.PrimaryKeyConstraint("citizen_id", "seq", name=op.f("pk_audit_subject")),
+        sqlite_with_rowid=False,
     )
-    op.create_index(op.f("ix_audit_subject_citizen_id"), "audit_subject", ["citizen_id"], unique=False)
     op.create_table(
         "access_request",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -185,7 +187,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_access_request_org_code"), table_name="access_request")
     op.drop_index(op.f("ix_access_request_dataset"), table_name="access_request")
     op.drop_table("access_request")
-    op.drop_index(op.f("ix_audit_subject_citizen_id"), table_name="audit_subject")
     op.drop_table("audit_subject")
     op.drop_index(op.f("ix_app_user_org_code"), table_name="app_user")
     op.drop_table("app_user")
@@ -193,6 +194,5 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_audit_record_org_code"), table_name="audit_record")
     op.drop_index(op.f("ix_audit_record_grant_id"), table_name="audit_record")
     op.drop_index(op.f("ix_audit_record_dataset"), table_name="audit_record")
-    op.drop_index(op.f("ix_audit_record_at"), table_name="audit_record")
     op.drop_table("audit_record")
     op.drop_table("audit_head")
