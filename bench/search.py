@@ -8,8 +8,8 @@ service, then times a mix of queries (with and without diacritics, with facet fi
 
 - api: ``GET /api/v1/datasets?q=...`` in-process through httpx's ASGI transport: routing, validation, search,
   facets (GROUP BY in SQL), the page's summaries, the Pydantic response, JSON;
-- raw: the same search's two SQL statements (count+facets over the matching set, then the ranked page)
-  run straight on a connection, nothing else;
+- raw: the same search's one SQL statement (the ranked page, the total and the facets over the matching set,
+  UNION ALL) run straight on a connection, nothing else;
 - index: the full-text match alone (the ranked ids of the first page), for scale.
 
 Prints p50 and p99 of each and the ratio api/raw. Targets: api p50 <= 10 ms, p99 <= 50 ms, api/raw <= 3.

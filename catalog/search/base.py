@@ -18,16 +18,18 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal, NamedTuple, TypeAlias, get_args
 
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Integer,
     Select,
     String,
     and_,
+    bindparam,
     cast,
-    false,
     func,
     literal,
     null,
@@ -149,9 +151,18 @@ class SearchBackend(ABC):
         """Refill the index from ``catalog_search_text``."""
 
     @abstractmethod
-    def matches(self, toks: Sequence[str], *, ranked: bool) -> AnySelect:
+    def match(self, *, phrase: bool, ranked: bool) -> AnySelect:
         """A select of the ``doc_id`` (and, if ``ranked``, the ``rank``: higher is more relevant) of the search
-        documents that have every token."""
+        documents matching the bound parameter ``fts_query`` (every token), ranking ahead those matching
+        ``fts_phrase`` (the tokens side by side) if ``phrase``; the same statement for every query of that shape."""
+
+    @abstractmethod
+    def match_params(self, toks: Sequence[str]) -> dict[str, str]:
+        """The values of ``fts_query`` and ``fts_phrase`` for some tokens."""
+
+    def matches(self, toks: Sequence[str], *, ranked: bool) -> AnySelect:
+        """``match`` with the parameters of these tokens bound."""
+        return self.match(phrase=len(toks) > 1, ranked=ranked).params(**self.match_params(toks))
 
 
 # -- cursors ---------------------------------------------------------------------------------------------------
@@ -196,26 +207,27 @@ def decode_cursor(cursor: str, sort: str, fingerprint: str) -> list[Any]:
 # -- the search ------------------------------------------------------------------------------------------------
 
 
-def _term_ids(conn: Connection, filters: Mapping[str, Sequence[str]]) -> dict[str, list[int]]:
-    """The numbered facet values each filter asks for (a value nobody has gives an empty list)."""
+def _wanted(filters: Mapping[str, Sequence[str]]) -> dict[str, set[str]]:
+    """The values each filter asks for (formats upper-cased); a filter without any non-empty value filters nothing."""
     for facet in filters:
         if facet not in FACETS:
             raise Invalid(f"{facet}: not a facet; known: {', '.join(FACETS)}")
-    wanted = {(f, v.upper() if f == "format" else v) for f, values in filters.items() for v in values if v}
-    ids: dict[str, list[int]] = {f: [] for f, _ in wanted}
-    if wanted:
-        rows = conn.execute(select(VALUE.id, VALUE.facet, VALUE.value).where(VALUE.value.in_({v for _, v in wanted})))
-        for term_id, facet, value in rows:
-            if (facet, value) in wanted:
-                ids[facet].append(term_id)
-    return ids
+    wanted: dict[str, set[str]] = {}
+    for facet, values in filters.items():
+        kept = {v.upper() if facet == "format" else v for v in values if v}
+        if kept:
+            wanted[facet] = kept
+    return wanted
 
 
-def _visible(term_ids: Mapping[str, Sequence[int]]) -> list[ColumnElement[bool]]:
-    """The visible documents having, for each filtered facet, one of its values (values OR, facets AND)."""
+def _visible(filtered: Sequence[str]) -> list[ColumnElement[bool]]:
+    """The visible documents having, for each filtered facet, one of its values (values OR, facets AND); the
+    values are looked up by (facet, value) in the same statement (a value nobody has matches nothing)."""
     clauses: list[ColumnElement[bool]] = [DOC.visible == true()]
-    for ids in term_ids.values():
-        clauses.append(DOC.id.in_(select(TERM.doc_id).where(TERM.term_id.in_(ids))) if ids else false())
+    for facet in filtered:
+        values = bindparam(f"filter_{facet}", expanding=True, type_=String)
+        term_ids = select(VALUE.id).where(VALUE.facet == facet, VALUE.value.in_(values))
+        clauses.append(DOC.id.in_(select(TERM.doc_id).where(TERM.term_id.in_(term_ids))))
     return clauses
 
 
@@ -238,58 +250,59 @@ def _total(source: Any) -> AnySelect:
     return select(literal("_count"), literal(""), func.count(), no_name, no_name).select_from(source)
 
 
-def _count_and_facets(
-    backend: SearchBackend, toks: Sequence[str], term_ids: Mapping[str, Sequence[int]], facet_limit: int | None
-) -> AnySelect | CompoundSelect[Any]:
-    """Rows of (facet, value, count, name_vi, name_en): each facet's top values over the matching set, and
-    ('_count', '', total). No facets when ``facet_limit`` is None.
+def _count_and_facets(m: Any, facet_limit: int | None) -> list[AnySelect]:
+    """Selects of (facet, value, count, name_vi, name_en): ('_count', '', total) and each facet's top values over
+    the matching set ``m`` (None: every visible document). No facets when ``facet_limit`` is None.
 
     Every visible document, unfiltered: the counts the triggers keep on ``catalog_search_value``. Else the
     matching set is materialised once and its terms are reached by primary key from it, then GROUP BY term (the
     LEFT JOIN keeps SQLite from scanning every term to probe the set).
     """
-    if not toks and not term_ids:
+    if m is None:
         total = _total(SearchDoc.__table__).where(DOC.visible == true())
         if facet_limit is None:
-            return total
+            return [total]
         kept = select(VALUE.id.label("term_id"), VALUE.visible_count.label("n")).where(VALUE.visible_count > 0)
-        return union_all(total, _named_top(kept.subquery("counted"), facet_limit))
-    ids = select(DOC.id.label("id")).where(*_visible(term_ids))
-    if toks:
-        fts = backend.matches(toks, ranked=False).cte("fts").prefix_with("MATERIALIZED")
-        ids = ids.join_from(fts, SearchDoc.__table__, fts.c.doc_id == DOC.id)
-    m = ids.cte("m").prefix_with("MATERIALIZED")
+        return [total, _named_top(kept.subquery("counted"), facet_limit)]
     total = _total(m)
     if facet_limit is None:
-        return total
+        return [total]
     joined = m.outerjoin(SearchTerm.__table__, TERM.doc_id == m.c.id)
     # No WHERE on the terms: it would let SQLite turn the LEFT JOIN into a join it may reorder (a document
     # without terms gives one NULL group, which names nothing and drops out of the join below).
     grouped = select(TERM.term_id.label("term_id"), func.count().label("n")).select_from(joined)
-    return union_all(total, _named_top(grouped.group_by(TERM.term_id).subquery("counted"), facet_limit))
+    return [total, _named_top(grouped.group_by(TERM.term_id).subquery("counted"), facet_limit)]
 
 
-def _page(
-    backend: SearchBackend,
-    toks: Sequence[str],
-    term_ids: Mapping[str, Sequence[int]],
-    sort: str,
-    key: list[Any] | None,
-    limit: int,
-) -> AnySelect:
-    """The page's rows in order, starting after ``key``; descending sorts break ties by name descending too,
-    so every sort without a query walks one index."""
-    cols = [DOC.dataset_id, DOC.name, DOC.title_sort, DOC.metadata_modified]
-    if toks:
-        fts = backend.matches(toks, ranked=True).cte("ranked").prefix_with("MATERIALIZED")
-        stmt = select(*cols, fts.c.rank).join_from(SearchDoc.__table__, fts, fts.c.doc_id == DOC.id)
-        rank: ColumnElement[Any] = fts.c.rank
+def _matching(backend: SearchBackend, ntoks: int, filtered: Sequence[str]) -> Any:
+    """The matching visible documents with their sort keys and rank, materialised once for the total, the facets
+    and the page (None when nothing narrows the visible documents: those are walked by index instead)."""
+    if not ntoks and not filtered:
+        return None
+    cols = [DOC.id.label("id"), DOC.dataset_id, DOC.name, DOC.title_sort, DOC.metadata_modified]
+    if ntoks:
+        fts = backend.match(phrase=ntoks > 1, ranked=True).cte("ranked").prefix_with("MATERIALIZED")
+        found = select(*cols, fts.c.rank.label("rank")).join_from(fts, SearchDoc.__table__, fts.c.doc_id == DOC.id)
     else:
-        stmt = select(*cols, literal(0.0).label("rank"))
-        rank = literal(0.0)
-    stmt = stmt.where(*_visible(term_ids))
-    col = {"relevance": rank, "title": DOC.title_sort, "metadata_modified": DOC.metadata_modified}.get(sort)
-    name = DOC.name
+        found = select(*cols, literal(0.0).label("rank")).select_from(SearchDoc.__table__)
+    return found.where(*_visible(filtered)).cte("m").prefix_with("MATERIALIZED")
+
+
+def _page(m: Any, sort: str, after_key: bool, limit: int) -> AnySelect:
+    """The page's rows (unordered: ``position`` orders them), after the cursor's bound position if ``after_key``;
+    descending sorts break ties by name descending too, so every sort without a query or filter walks one index."""
+    if m is None:
+        src: Any = DOC
+        stmt = select(DOC.dataset_id, DOC.name, DOC.title_sort, DOC.metadata_modified, literal(0.0).label("rank"))
+        stmt = stmt.where(DOC.visible == true())
+        rank: ColumnElement[Any] = literal(0.0)
+    else:
+        src = m.c
+        stmt = select(m.c.dataset_id, m.c.name, m.c.title_sort, m.c.metadata_modified, m.c.rank)
+        rank = m.c.rank
+    col = {"relevance": rank, "title": src.title_sort, "metadata_modified": src.metadata_modified}.get(sort)
+    name = src.name
+    key: list[Any] | None = [bindparam("after_0"), bindparam("after_1")] if after_key else None
     order: list[Any]
     if col is None:
         order, after = [name], (name > key[1]) if key else None
@@ -303,14 +316,48 @@ def _page(
         stmt = stmt.where(after)
     # The page first (ORDER BY ... LIMIT over the narrow documents), then the datasets and their organizations
     # for those rows only, kept in order by the row's position.
-    position = func.row_number().over(order_by=order).label("position")
+    position = func.row_number(type_=Integer).over(order_by=order).label("position")
     page = stmt.add_columns(position).order_by(*order).limit(limit + 1).subquery("page")
     return (
         select(page, *SUMMARY_COLUMNS)
         .join_from(page, Dataset.__table__, DS.id == page.c.dataset_id)
         .join(Organization.__table__, ORG.code == DS.owner_org)
-        .order_by(page.c.position)
     )
+
+
+@lru_cache(maxsize=512)
+def _statement(
+    backend: SearchBackend,
+    ntoks: int,
+    filtered: tuple[str, ...],
+    sort: str,
+    after_key: bool,
+    limit: int,
+    facet_limit: int | None,
+) -> CompoundSelect[Any]:
+    """The whole search in one statement (one round trip, the match computed once): UNION ALL of the page's rows
+    (facet '_page'), the total ('_count') and the facets' rows, each padded with typed NULLs to one shape.
+
+    Built once per shape (no, one or several tokens; which facets are filtered; sort; whether after a cursor;
+    limits) and reused, since building the expression costs more than running it: the tokens, the filters'
+    values and the cursor's position are bound parameters (``fts_query``, ``fts_phrase``, ``filter_<facet>``,
+    ``after_0``, ``after_1``)."""
+    m = _matching(backend, ntoks, filtered)
+    page = _page(m, sort, after_key, limit)
+    page_cols: list[Any] = list(page.selected_columns)
+    page_nulls = [cast(null(), c.type).label(c.key or "") for c in page_cols]
+    no_name = cast(null(), String)
+    head: list[Any] = [
+        literal("_page", String).label("facet"),
+        literal("", String).label("value"),
+        cast(null(), Integer).label("n"),
+        no_name.label("facet_name_vi"),
+        no_name.label("facet_name_en"),
+    ]
+    branches: list[AnySelect] = [page.with_only_columns(*head, *page_cols)]
+    for counts in _count_and_facets(m, facet_limit):
+        branches.append(counts.add_columns(*page_nulls))
+    return union_all(*branches)
 
 
 def _key_of(sort: str, row: Any) -> list[Any]:
@@ -324,7 +371,7 @@ def _key_of(sort: str, row: Any) -> list[Any]:
 
 
 def run_search(conn: Connection, backend: SearchBackend, params: SearchParams) -> SearchResult:
-    """Search in two statements: the total and facet counts over the matching set, then the ranked page."""
+    """Search in one statement: the ranked page, the total and the facet counts over the matching set."""
     toks = query_tokens(params.q)
     if params.sort not in SORTS:
         raise Invalid(f"sort: must be one of {', '.join(SORTS)}", details=[{"loc": ["query", "sort"]}])
@@ -332,21 +379,33 @@ def run_search(conn: Connection, backend: SearchBackend, params: SearchParams) -
     filters = {k: list(v) for k, v in params.filters.items() if v}
     fingerprint = _fingerprint(toks, filters)
     key = decode_cursor(params.cursor, sort, fingerprint) if params.cursor else None
+    wanted = _wanted(filters)
+    bound: dict[str, Any] = {f"filter_{facet}": sorted(values) for facet, values in wanted.items()}
+    if toks:
+        bound.update(backend.match_params(toks))
+        if len(toks) == 1:
+            bound.pop("fts_phrase", None)
+    if key is not None:
+        bound.update(after_0=key[0], after_1=key[1])
+    facet_limit = params.facet_limit if params.facets else None
+    ntoks = min(len(toks), 2)
+    stmt = _statement(backend, ntoks, tuple(sorted(wanted)), sort, key is not None, params.limit, facet_limit)
 
-    term_ids = _term_ids(conn, filters)
     count = 0
     facets: dict[str, list[FacetCount]] = {f: [] for f in FACETS} if params.facets else {}
-    limit = params.facet_limit if params.facets else None
-    for facet, value, n, name_vi, name_en in conn.execute(_count_and_facets(backend, toks, term_ids, limit)):
-        if facet == "_count":
-            count = int(n)
+    rows: list[Any] = []
+    for row in conn.execute(stmt, bound):
+        facet = row.facet
+        if facet == "_page":
+            rows.append(row)
+        elif facet == "_count":
+            count = int(row.n)
         else:
-            names = (name_vi, name_en) if name_vi is not None else None
-            facets.setdefault(facet, []).append(FacetCount(value, int(n), names))
+            names = (row.facet_name_vi, row.facet_name_en) if row.facet_name_vi is not None else None
+            facets.setdefault(facet, []).append(FacetCount(row.value, int(row.n), names))
     for values in facets.values():
         values.sort(key=lambda fc: (-fc.n, fc.value))
-
-    rows = list(conn.execute(_page(backend, toks, term_ids, sort, key, params.limit)))
+    rows.sort(key=lambda r: r.position)
     more = len(rows) > params.limit
     rows = rows[: params.limit]
     next_cursor = encode_cursor(sort, _key_of(sort, rows[-1]), fingerprint) if more and rows else None

@@ -10,7 +10,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, case, cast, column, func, literal_column, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    String,
+    bindparam,
+    case,
+    cast,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.engine import Connection
 
@@ -58,14 +71,17 @@ class PostgresSearch(SearchBackend):
             + " FROM catalog_search_text"
         )
 
-    def matches(self, toks: Sequence[str], *, ranked: bool) -> AnySelect:
-        # Tokens are [a-z0-9]+ only, so joining them with & is a well-formed tsquery.
-        query = func.to_tsquery(literal_column("'simple'::regconfig"), " & ".join(toks))
+    def match(self, *, phrase: bool, ranked: bool) -> AnySelect:
+        query = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("fts_query", type_=String))
         cols: list[Any] = [_FTS.c.doc_id.label("doc_id")]
         if ranked:
             rank: ColumnElement[float] = cast(func.ts_rank(_FTS.c.tsv, query), Float(53))
-            if len(toks) > 1:  # the words side by side, as typed: ahead of the rest
-                phrase = func.to_tsquery(literal_column("'simple'::regconfig"), " <-> ".join(toks))
-                rank = rank + case((_FTS.c.tsv.op("@@")(phrase), PHRASE_BONUS), else_=0.0)
+            if phrase:  # the words side by side, as typed: ahead of the rest
+                near = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("fts_phrase", type_=String))
+                rank = rank + case((_FTS.c.tsv.op("@@")(near), PHRASE_BONUS), else_=0.0)
             cols.append(rank.label("rank"))
         return select(*cols).select_from(_FTS).where(_FTS.c.tsv.op("@@")(query))
+
+    def match_params(self, toks: Sequence[str]) -> dict[str, str]:
+        # Tokens are [a-z0-9]+ only, so joining them with & (or <->) is a well-formed tsquery.
+        return {"fts_query": " & ".join(toks), "fts_phrase": " <-> ".join(toks)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, case, column, literal_column, select, table, text
+from sqlalchemy import ColumnElement, Float, String, bindparam, case, column, literal_column, select, table, text
 from sqlalchemy.engine import Connection
 
 from catalog.search.base import PHRASE_BONUS, AnySelect, SearchBackend
@@ -49,15 +49,17 @@ class SQLiteSearch(SearchBackend):
     def rebuild(self, conn: Connection) -> None:
         conn.exec_driver_sql("INSERT INTO catalog_fts(catalog_fts) VALUES ('rebuild')")
 
-    def matches(self, toks: Sequence[str], *, ranked: bool) -> AnySelect:
-        # Tokens are [a-z0-9]+ only; quoting each keeps FTS5 from reading any as an operator (AND, OR, NOT, NEAR).
-        query = " AND ".join(f'"{tok}"' for tok in toks)
+    def match(self, *, phrase: bool, ranked: bool) -> AnySelect:
+        fts: ColumnElement[Any] = literal_column("catalog_fts")
         cols: list[Any] = [_FTS.c.rowid.label("doc_id")]
         if ranked:
             rank: ColumnElement[float] = -literal_column(f"bm25(catalog_fts, {_WEIGHTS})", Float())
-            if len(toks) > 1:  # the words side by side, as typed: ahead of the rest
-                phrase = '"' + " ".join(toks) + '"'
-                inner = select(_FTS.c.rowid).where(literal_column("catalog_fts").op("MATCH")(phrase))
+            if phrase:  # the words side by side, as typed: ahead of the rest
+                inner = select(_FTS.c.rowid).where(fts.op("MATCH")(bindparam("fts_phrase", type_=String)))
                 rank = rank + case((_FTS.c.rowid.in_(inner.scalar_subquery()), PHRASE_BONUS), else_=0.0)
             cols.append(rank.label("rank"))
-        return select(*cols).select_from(_FTS).where(literal_column("catalog_fts").op("MATCH")(query))
+        return select(*cols).select_from(_FTS).where(fts.op("MATCH")(bindparam("fts_query", type_=String)))
+
+    def match_params(self, toks: Sequence[str]) -> dict[str, str]:
+        # Tokens are [a-z0-9]+ only; quoting each keeps FTS5 from reading any as an operator (AND, OR, NOT, NEAR).
+        return {"fts_query": " AND ".join(f'"{tok}"' for tok in toks), "fts_phrase": '"' + " ".join(toks) + '"'}
