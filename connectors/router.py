@@ -7,11 +7,14 @@ FastAPI's per-call machinery stays small; its query parameters and headers are d
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from connectors.gateway import Answer, Call, DataGateway
@@ -75,6 +78,14 @@ ANSWER_HEADERS = {
 _WANTED = {b"authorization": 0, b"x-ndx-purpose": 1, b"x-ndx-case": 2}
 
 
+def _query_items(qs: str) -> list[tuple[str, str]]:
+    """``parse_qsl(qs, keep_blank_values=True)``; without escapes (no ``%`` or ``+``) by plain splitting,
+    which gives the same pairs."""
+    if "%" in qs or "+" in qs:
+        return parse_qsl(qs, keep_blank_values=True)
+    return [(k, v) for k, _, v in (part.partition("=") for part in qs.split("&") if part)]
+
+
 def _call(request: Request) -> Call:
     """The call, read straight from the ASGI scope with Starlette's rules (first header of a name wins,
     latin-1; the query string parsed as ``request.query_params``; the path as ``request.url.path``),
@@ -90,32 +101,75 @@ def _call(request: Request) -> Call:
         request_id=request_id_of(scope) or "",
         method=scope["method"],
         path=path,
-        query=parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True),
+        query=_query_items(scope.get("query_string", b"").decode("latin-1")),
         authorization=found[0],
         purpose=found[1],
         case=found[2],
     )
 
 
+class _Answered(Response):
+    """``Response(answer.body, media_type="application/json", headers=answer.headers)``, its raw headers
+    built directly (the same list, in the same order, as Starlette's ``init_headers`` builds)."""
+
+    media_type = "application/json"
+
+    def __init__(self, answer: Answer) -> None:
+        self.status_code = 200
+        self.background = None
+        self.body = answer.body
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()]
+        raw.append((b"content-length", str(len(answer.body)).encode("latin-1")))
+        raw.append((b"content-type", b"application/json"))
+        self.raw_headers = raw
+
+
 def _respond(answer: Answer) -> Response:
-    return Response(answer.body, media_type="application/json", headers=answer.headers)
+    return _Answered(answer)
 
 
-@router.get(
-    "/datasets/{name}/records",
-    response_class=Response,
-    responses={
-        200: {"model": RecordPage, "description": "A page of records", "headers": ANSWER_HEADERS},
-        **error_responses(400, 401, 403, 404, 422, 429, 503),
-    },
-    openapi_extra={"parameters": RECORDS_PARAMETERS},
-)
+_DATASET_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")  # DatasetName's rule, matched in full
+
+
+class _RecordsRoute(APIRoute):
+    """The records route: a valid dataset name goes straight to the endpoint, without FastAPI's dependency
+    solving (the endpoint takes the name and the raw request, nothing else); anything else goes through
+    FastAPI's own handler, so a bad name is the same 422. The route documents itself as any other."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        standard = super().get_route_handler()
+        if self.dependencies:  # pragma: no cover  (none today; with dependencies, FastAPI must solve them)
+            return standard
+
+        async def handler(request: Request) -> Response:
+            name = request.scope.get("path_params", {}).get("name")
+            if isinstance(name, str) and _DATASET_NAME.fullmatch(name):
+                return await query_records(name, request)
+            return await standard(request)
+
+        return handler
+
+
 async def query_records(name: DatasetName, request: Request) -> Response:
     """Records of a dataset under the caller's grant. Filter with `<column>=<value>` on the dataset's filter
     columns (`a,b` or a repeated parameter for a list; `<column>__gte=` / `__gt` / `__lte` / `__lt` on dates
     and numbers). Unknown or ungranted fields are a 403 naming them."""
     gateway: DataGateway = request.app.state.gateway
     return _respond(await gateway.query(name, _call(request)))
+
+
+router.add_api_route(
+    "/datasets/{name}/records",
+    query_records,
+    methods=["GET"],
+    response_class=Response,
+    responses={
+        200: {"model": RecordPage, "description": "A page of records", "headers": ANSWER_HEADERS},
+        **error_responses(400, 401, 403, 404, 422, 429, 503),
+    },
+    openapi_extra={"parameters": RECORDS_PARAMETERS},
+    route_class_override=_RecordsRoute,
+)
 
 
 @router.post(

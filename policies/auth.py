@@ -288,15 +288,18 @@ class DirectConnection:
 
     def fetch(self, stmt: ClauseElement, values: Mapping[str, Any]) -> list[Sequence[Any]]:
         """Every row of ``stmt`` for ``values``; driver errors propagate (their type is ``self.errors``)."""
-        prepared = self.prepared(stmt)
-        sql, params = prepared.bind(values)
+        return self.prepared(stmt).rows(self.fetch_raw(stmt, values))
+
+    def fetch_raw(self, stmt: ClauseElement, values: Mapping[str, Any]) -> list[Any]:
+        """The driver's rows of ``stmt`` for ``values``, before the result processors (see ``fetch``)."""
+        sql, params = self.prepared(stmt).bind(values)
         for attempt in (1, 2):
             conn = self.connection()
             try:
                 cur = conn.cursor()
                 try:
                     cur.execute(sql, params)
-                    raw = cur.fetchall()
+                    raw: list[Any] = cur.fetchall()
                 finally:
                     cur.close()
             except self.errors as exc:
@@ -306,7 +309,7 @@ class DirectConnection:
                 if attempt == 2:
                     raise
                 continue
-            return prepared.rows(raw)
+            return raw
         raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
@@ -353,17 +356,34 @@ _CALLER_AND_GRANTS = (
 )
 
 
+_DECODED: dict[tuple[Any, ...], tuple[Caller, tuple[GrantView, ...]]] = {}
+_MAX_DECODED = 4096
+
+
 def caller_and_grants(
     platform: DirectConnection, token: str, *, dataset: str, now: datetime
 ) -> tuple[Caller, tuple[GrantView, ...]] | None:
     """The user a live token belongs to and every grant of its organization on ``dataset`` (whatever their
     state: decide says which one is usable), read together by one indexed select; None for a token that is
-    unknown, revoked or expired, or whose user is deactivated."""
+    unknown, revoked or expired, or whose user is deactivated.
+
+    The select runs on every call. Only the decoding of its rows (JSON columns, datetimes, the Caller and
+    GrantView objects) is memoised, keyed by the raw rows the driver returned: any change to the user or a
+    grant changes the key, and whether the token is live is decided by the select's WHERE clause each time.
+    """
     if len(token) > 200:
         return None
-    rows = platform.fetch(_CALLER_AND_GRANTS, {"h": token_hash(token), "now": now, "ds": dataset})
-    if not rows:
+    raw = platform.fetch_raw(_CALLER_AND_GRANTS, {"h": token_hash(token), "now": now, "ds": dataset})
+    if not raw:
         return None
+    key: tuple[Any, ...] | None = tuple(raw)
+    try:
+        hit = _DECODED.get(key)  # type: ignore[arg-type]
+    except TypeError:  # a driver that decodes JSON itself (psycopg) returns unhashable rows
+        hit = key = None
+    if hit is not None:
+        return hit
+    rows = platform.prepared(_CALLER_AND_GRANTS).rows(raw)
     first = rows[0]
     caller = Caller(user_id=first[0], email=first[1], org=first[2], role=cast(Role, first[3]))
     grants = tuple(
@@ -381,7 +401,12 @@ def caller_and_grants(
         for r in rows
         if r[4] is not None
     )
-    return caller, grants
+    found = (caller, grants)
+    if key is not None:
+        if len(_DECODED) >= _MAX_DECODED:
+            _DECODED.clear()
+        _DECODED[key] = found
+    return found
 
 
 # --- tokens ------------------------------------------------------------------------------------------------

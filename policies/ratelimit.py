@@ -44,6 +44,28 @@ class SweepingMemoryStorage(MemoryStorage):
     STORAGE_SCHEME = ["ndx-memory"]  # noqa: RUF012  (limits' registry reads a list)
     _last_sweep = 0.0
 
+    # ``get`` and ``incr`` as limits' MemoryStorage has them, without the second layer of error wrapping
+    # that limits' ``__init_subclass__`` adds around the inherited (already wrapped) methods.
+
+    def _live(self, key: str) -> int:
+        if self.expirations.get(key, 0) <= time.time():
+            self.storage.pop(key, None)
+            self.expirations.pop(key, None)
+            self.locks.pop(key, None)
+        return self.storage.get(key, 0)
+
+    def get(self, key: str) -> int:
+        return self._live(key)
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        self._live(key)
+        self._MemoryStorage__schedule_expiry()
+        with self.locks[key]:
+            self.storage[key] += amount
+            if self.storage[key] == amount:
+                self.expirations[key] = time.time() + expiry
+        return self.storage.get(key, 0)
+
     def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802  (overrides the name-mangled private)
         now = time.monotonic()
         if now - self._last_sweep >= 1.0:

@@ -182,3 +182,13 @@ def test_hostile_values_in_range_filters_are_a_clear_422_in_the_error_shape(gran
             assert set(error) == {"status", "code", "message", "details", "request_id"}
             assert error["status"] == 422 and error["code"] == "invalid"
             assert error["message"].startswith(column) and "not a date" in error["message"], error["message"]
+
+
+@pytest.mark.parametrize("name", ["Population", "pop_citizen", "-pop", "pop%0A", "a" * 81])
+def test_a_bad_dataset_name_is_fastapis_422(granted: World, name: str) -> None:
+    """The records route skips FastAPI's parameter solving for valid names only: others get its 422."""
+    res = granted.client.get(f"/api/v1/datasets/{name}/records", headers=granted.h("hcm_dev", "social-assistance"))
+    assert res.status_code == 422
+    assert res.json()["error"]["status"] == 422
+    ok = granted.client.get(f"/api/v1/datasets/{'a' * 80}/records", headers=granted.h("hcm_dev", "social-assistance"))
+    assert ok.status_code == 404
