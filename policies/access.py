@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -139,18 +139,35 @@ def _visible(caller: Caller, owner_col: Any, org_col: Any) -> ColumnElement[bool
 def list_requests(
     *, session: Session, caller: Caller, status: str | None, dataset: str | None, limit: int | None, cursor: str | None
 ) -> tuple[list[AccessRequest], str | None]:
+    return _page_visible(session, AccessRequest, caller, status=status, dataset=dataset, limit=limit, cursor=cursor)
+
+
+_Listed = TypeVar("_Listed", AccessRequest, Grant)
+
+
+def _page_visible(
+    session: Session,
+    model: type[_Listed],
+    caller: Caller,
+    *,
+    status: str | None,
+    dataset: str | None,
+    limit: int | None,
+    cursor: str | None,
+) -> tuple[list[_Listed], str | None]:
+    """Newest first, only what the caller may see (its own agency's, or its datasets' as owner), keyset-paged."""
     limit = check_limit(limit)
     after = int_cursor(cursor)
-    q = select(AccessRequest).order_by(AccessRequest.id.desc()).limit(limit + 1)
-    cond = _visible(caller, AccessRequest.owner_code, AccessRequest.org_code)
+    q = select(model).order_by(model.id.desc()).limit(limit + 1)
+    cond = _visible(caller, model.owner_code, model.org_code)
     if cond is not None:
         q = q.where(cond)
     if status:
-        q = q.where(AccessRequest.status == status)
+        q = q.where(model.status == status)
     if dataset:
-        q = q.where(AccessRequest.dataset == dataset)
+        q = q.where(model.dataset == dataset)
     if after is not None:
-        q = q.where(AccessRequest.id < after)
+        q = q.where(model.id < after)
     rows = list(session.scalars(q))
     nxt = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], nxt
@@ -297,21 +314,7 @@ def list_grants(
     *, session: Session, caller: Caller, status: str | None, dataset: str | None, limit: int | None, cursor: str | None
 ) -> tuple[list[Grant], str | None]:
     expire_due(session=session)
-    limit = check_limit(limit)
-    after = int_cursor(cursor)
-    q = select(Grant).order_by(Grant.id.desc()).limit(limit + 1)
-    cond = _visible(caller, Grant.owner_code, Grant.org_code)
-    if cond is not None:
-        q = q.where(cond)
-    if status:
-        q = q.where(Grant.status == status)
-    if dataset:
-        q = q.where(Grant.dataset == dataset)
-    if after is not None:
-        q = q.where(Grant.id < after)
-    rows = list(session.scalars(q))
-    nxt = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
-    return rows[:limit], nxt
+    return _page_visible(session, Grant, caller, status=status, dataset=dataset, limit=limit, cursor=cursor)
 
 
 def get_grant(*, session: Session, caller: Caller, grant_id: int) -> Grant:
