@@ -23,10 +23,11 @@ from connectors import query as q
 from connectors import verify as v
 from connectors.registry import Sources
 from connectors.schema import table as source_table
+from ndx.direct_sql import DirectConnection
 from ndx.errors import NDXError, NotFound, Unauthenticated, Unavailable
 from policies.access import denial
 from policies.audit import AuditEntry, AuditWriter, canonical, sha256_hex
-from policies.auth import Caller, DirectConnection, bearer_token, caller_and_grants
+from policies.auth import Caller, bearer_token, caller_and_grants
 from policies.decide import Action, Decision, GrantView, Resource, decide
 from policies.models import utcnow
 from policies.ratelimit import RateLimiter

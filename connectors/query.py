@@ -22,8 +22,8 @@ from sqlalchemy import CHAR, Date, DateTime, Integer, Numeric, Select, String, T
 from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import DBAPIError
 
+from ndx.direct_sql import DirectConnection
 from ndx.errors import Invalid, Unavailable
-from policies.auth import DirectConnection
 from policies.paging import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from policies.rules_model import DatasetRule, Mask
 

@@ -29,8 +29,8 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from ndx.direct_sql import DirectConnection
 from ndx.errors import Unavailable
-from policies.auth import DirectConnection
 from policies.models import AuditHead, AuditRecord, AuditSubject
 
 try:
