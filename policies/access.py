@@ -174,14 +174,18 @@ def _page_visible(
 
 
 def get_request(*, session: Session, caller: Caller, request_id: int) -> AccessRequest:
-    req = session.get(AccessRequest, request_id)
-    if req is None:
-        raise NotFound(f"access request {request_id} does not exist")
+    return _seen_by(caller, session.get(AccessRequest, request_id), f"access request {request_id}")
+
+
+def _seen_by(caller: Caller, item: _Listed | None, what: str) -> _Listed:
+    """``item`` if the caller may see it; a missing one and another agency's one are the same 404."""
+    if item is None:
+        raise NotFound(f"{what} does not exist")
     try:
-        authorize(caller, "view_request", rule=dataset_rules().get(req.dataset), org=req.org_code)
+        authorize(caller, "view_request", rule=dataset_rules().get(item.dataset), org=item.org_code)
     except NotFound:
-        raise NotFound(f"access request {request_id} does not exist") from None
-    return req
+        raise NotFound(f"{what} does not exist") from None
+    return item
 
 
 def _narrow_filter(
@@ -319,14 +323,7 @@ def list_grants(
 
 def get_grant(*, session: Session, caller: Caller, grant_id: int) -> Grant:
     expire_due(session=session)
-    grant = session.get(Grant, grant_id)
-    if grant is None:
-        raise NotFound(f"grant {grant_id} does not exist")
-    try:
-        authorize(caller, "view_request", rule=dataset_rules().get(grant.dataset), org=grant.org_code)
-    except NotFound:
-        raise NotFound(f"grant {grant_id} does not exist") from None
-    return grant
+    return _seen_by(caller, session.get(Grant, grant_id), f"grant {grant_id}")
 
 
 def grant_events(*, session: Session, grant_id: int) -> list[tuple[GrantEvent, str | None]]:

@@ -110,7 +110,8 @@ def caller_for_user(session: Session, user_id: int) -> Caller | None:
     return Caller(user_id=user.id, email=user.email, org=user.org_code, role=cast(Role, user.role))
 
 
-_GRANTS_QUERY = select(
+# The columns ``grant_view`` reads, in this order (the combined token-and-grants read relies on it).
+_GRANT_COLUMNS = (
     _GRANTS.c.id,
     _GRANTS.c.org_code,
     _GRANTS.c.dataset,
@@ -121,6 +122,7 @@ _GRANTS_QUERY = select(
     _GRANTS.c.starts_at,
     _GRANTS.c.expires_at,
 )
+_GRANTS_QUERY = select(*_GRANT_COLUMNS)
 
 
 def grant_view(row: Any) -> GrantView:
@@ -156,15 +158,7 @@ _CALLER_AND_GRANTS = (
         _USERS.c.email,
         _USERS.c.org_code,
         _USERS.c.role,
-        _GRANTS.c.id,
-        _GRANTS.c.org_code,
-        _GRANTS.c.dataset,
-        _GRANTS.c.fields,
-        _GRANTS.c.purposes,
-        _GRANTS.c.row_filter,
-        _GRANTS.c.status,
-        _GRANTS.c.starts_at,
-        _GRANTS.c.expires_at,
+        *_GRANT_COLUMNS,
     )
     .select_from(
         _TOKENS.join(_USERS, _TOKENS.c.user_id == _USERS.c.id).outerjoin(
