@@ -320,7 +320,7 @@ def main() -> None:
         )
     from ndx.db import make_engine
     from ndx.settings import load_settings
-    from policies.audit import verify_database
+    from policies.audit_verify import verify_database
 
     engine = make_engine(load_settings(data_dir=workdir).platform_url)
     problem, checked = verify_database(engine)

@@ -20,13 +20,13 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.engine import Connection, Engine
 
 from ndx.direct_sql import DirectConnection
@@ -40,9 +40,9 @@ except ImportError:  # pragma: no cover  (not POSIX: SQLite writers fall back to
 
 log = logging.getLogger("ndx.audit")
 GENESIS = "0" * 64
-_HEAD = cast(Table, AuditHead.__table__)
-_RECORD = cast(Table, AuditRecord.__table__)
-_SUBJECT = cast(Table, AuditSubject.__table__)
+HEAD = cast(Table, AuditHead.__table__)
+RECORDS = cast(Table, AuditRecord.__table__)
+SUBJECTS = cast(Table, AuditSubject.__table__)
 INDEXED = ("kind", "request_id", "user_id", "org_code", "dataset", "grant_id", "status", "row_count")
 
 
@@ -118,10 +118,10 @@ def payload_of(entry: AuditEntry, seq: int) -> str:
 
 # --- appending ---------------------------------------------------------------------------------------------
 
-_LOCK_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq).returning(_HEAD.c.seq, _HEAD.c.hash)
-_SET_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
-_INSERT_RECORD = insert(_RECORD)
-_INSERT_SUBJECT = insert(_SUBJECT)
+_LOCK_HEAD = update(HEAD).where(HEAD.c.id == 1).values(seq=HEAD.c.seq).returning(HEAD.c.seq, HEAD.c.hash)
+_SET_HEAD = update(HEAD).where(HEAD.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+_INSERT_RECORD = insert(RECORDS)
+_INSERT_SUBJECT = insert(SUBJECTS)
 
 
 @dataclass(slots=True)
@@ -172,9 +172,9 @@ def append(conn: Connection, entries: Sequence[AuditEntry]) -> list[int]:
     if head is None:
         raise Unavailable("the audit chain has no head row: run `ndx db upgrade`")
     rows, subjects, seqs, seq, prev = _chain(queued, int(head[0]), str(head[1]))
-    conn.execute(insert(_RECORD), rows)
+    conn.execute(insert(RECORDS), rows)
     if subjects:
-        conn.execute(insert(_SUBJECT), subjects)
+        conn.execute(insert(SUBJECTS), subjects)
     conn.execute(_SET_HEAD, {"new_seq": seq, "new_hash": prev})
     return seqs
 
@@ -339,117 +339,3 @@ class AuditWriter:
         else:
             if isinstance(exc, direct.errors) and direct.dialect.is_disconnect(cast(Any, exc), conn, None):
                 direct.discard()
-
-
-# --- verifying ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class StoredRecord:
-    seq: int
-    prev_hash: str
-    hash: str
-    payload: str
-    columns: dict[str, Any] | None = None  # the searchable columns, when read from the database
-    subjects: tuple[str, ...] | None = None  # the subject index rows, when read from the database
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    seq: int
-    reason: str
-
-
-def check_chain(
-    records: Iterable[StoredRecord], *, first_seq: int = 1, first_prev: str | None = GENESIS
-) -> tuple[Problem | None, int, str]:
-    """Walk records in order; the first problem (or None), the last sequence number and hash seen.
-
-    ``first_prev`` None trusts the first record's ``prev_hash`` (a bundle starts mid-chain).
-    """
-    expected_seq, prev = first_seq, first_prev
-    last_seq, last_hash = first_seq - 1, first_prev or ""
-    for rec in records:
-        if rec.seq != expected_seq:
-            if rec.seq > expected_seq:
-                return (
-                    Problem(expected_seq, f"record {expected_seq} is missing (next is {rec.seq})"),
-                    last_seq,
-                    last_hash,
-                )
-            return (
-                Problem(expected_seq, f"record {rec.seq} is out of order (expected {expected_seq})"),
-                last_seq,
-                last_hash,
-            )
-        if prev is not None and rec.prev_hash != prev:
-            return Problem(rec.seq, "broken link: prev_hash is not the hash of the record before"), last_seq, last_hash
-        if chain_hash(rec.prev_hash, rec.payload) != rec.hash:
-            return Problem(rec.seq, "modified: the hash does not match the record's content"), last_seq, last_hash
-        try:
-            data = json.loads(rec.payload)
-        except ValueError:
-            return Problem(rec.seq, "payload is not JSON"), last_seq, last_hash
-        if not isinstance(data, dict) or data.get("seq") != rec.seq:
-            return Problem(rec.seq, "reordered: the payload carries another sequence number"), last_seq, last_hash
-        if rec.columns is not None:
-            for name, value in rec.columns.items():
-                want = data.get(name)
-                if name == "at":
-                    value = value.isoformat() if isinstance(value, datetime) else value
-                if value != want:
-                    return (
-                        Problem(rec.seq, f"modified: column {name} differs from the hashed record"),
-                        last_seq,
-                        last_hash,
-                    )
-        if rec.subjects is not None and sorted(rec.subjects) != sorted(set(data.get("subjects") or [])):
-            return Problem(rec.seq, "modified: subject index differs from the hashed record"), last_seq, last_hash
-        expected_seq, prev = rec.seq + 1, rec.hash
-        last_seq, last_hash = rec.seq, rec.hash
-    return None, last_seq, last_hash
-
-
-def _stored(conn: Connection, chunk: int = 5000) -> Iterator[StoredRecord]:
-    """Every record in order, with its searchable columns and its subject index rows.
-
-    The subject table is keyed (citizen_id, seq) for "who read my data", so its rows are read in one stream
-    sorted by seq and merged with the records, rather than looked up per record or per range.
-    """
-    stream = conn.execution_options(yield_per=chunk).execute(
-        select(_SUBJECT.c.seq, _SUBJECT.c.citizen_id).order_by(_SUBJECT.c.seq, _SUBJECT.c.citizen_id)
-    )
-    subjects = iter(stream)
-    nxt = next(subjects, None)
-    lo = 0
-    try:
-        while True:
-            rows = conn.execute(select(_RECORD).where(_RECORD.c.seq > lo).order_by(_RECORD.c.seq).limit(chunk)).all()
-            if not rows:
-                return
-            for r in rows:
-                mine: list[str] = []
-                while nxt is not None and nxt.seq <= r.seq:
-                    if nxt.seq == r.seq:
-                        mine.append(nxt.citizen_id)
-                    nxt = next(subjects, None)
-                columns = {name: getattr(r, name) for name in INDEXED}
-                columns["at"] = r.at
-                yield StoredRecord(r.seq, r.prev_hash, r.hash, r.payload, columns, tuple(mine))
-            lo = rows[-1].seq
-    finally:
-        stream.close()
-
-
-def verify_database(engine: Engine) -> tuple[Problem | None, int]:
-    """Check the whole chain in the platform database: the first problem (or None) and the records checked."""
-    with engine.connect() as conn:
-        problem, last_seq, last_hash = check_chain(_stored(conn))
-        if problem is not None:
-            return problem, last_seq
-        head = conn.execute(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)).first()
-    if head is None:
-        return Problem(1, "the chain head row is missing"), last_seq
-    if int(head[0]) != last_seq or (last_seq and head[1] != last_hash):
-        return Problem(last_seq + 1, f"records after {last_seq} are missing: the head names record {head[0]}"), last_seq
-    return None, last_seq

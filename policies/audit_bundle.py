@@ -12,18 +12,16 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from ndx.errors import Invalid, NotFound
-from policies.audit import GENESIS, Problem, StoredRecord, check_chain
-from policies.models import AuditHead, AuditRecord
+from policies.audit import GENESIS, HEAD, RECORDS
+from policies.audit_verify import Problem, StoredRecord, check_chain
 
 FORMAT = "ndx-audit-bundle/1"
-_RECORD = cast(Table, AuditRecord.__table__)
-_HEAD = cast(Table, AuditHead.__table__)
 README = """NDX audit evidence bundle
 
 manifest.json   the request id, the sequence numbers of its records, and the chain head (seq, hash)
@@ -40,16 +38,16 @@ def export_bundle(engine: Engine, request_id: str, out_dir: Path) -> dict[str, A
         seqs = [
             int(s)
             for s in conn.scalars(
-                select(_RECORD.c.seq).where(_RECORD.c.request_id == request_id).order_by(_RECORD.c.seq)
+                select(RECORDS.c.seq).where(RECORDS.c.request_id == request_id).order_by(RECORDS.c.seq)
             )
         ]
         if not seqs:
             raise NotFound(f"no audit record has request id {request_id!r}")
-        head = conn.execute(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)).one()
+        head = conn.execute(select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1)).one()
         rows = conn.execute(
-            select(_RECORD.c.seq, _RECORD.c.prev_hash, _RECORD.c.hash, _RECORD.c.payload)
-            .where(_RECORD.c.seq >= seqs[0], _RECORD.c.seq <= int(head[0]))
-            .order_by(_RECORD.c.seq)
+            select(RECORDS.c.seq, RECORDS.c.prev_hash, RECORDS.c.hash, RECORDS.c.payload)
+            .where(RECORDS.c.seq >= seqs[0], RECORDS.c.seq <= int(head[0]))
+            .order_by(RECORDS.c.seq)
         ).all()
     out_dir.mkdir(parents=True, exist_ok=True)
     with (out_dir / "records.jsonl").open("w", encoding="utf-8") as fh:

@@ -20,8 +20,8 @@ from ndx.db import make_engine
 from ndx.errors import NDXError
 from policies import service as org_service
 from policies import users
-from policies.audit import verify_database
 from policies.audit_bundle import export_bundle, verify_bundle
+from policies.audit_verify import verify_database
 from policies.auth import TOKEN_PREFIX, revoke_token, token_hash
 from policies.models import ApiToken, Organization, utcnow
 

@@ -27,9 +27,9 @@ from policies.audit import (
     canonical,
     chain_hash,
     payload_of,
-    verify_database,
 )
 from policies.audit_bundle import export_bundle, verify_bundle
+from policies.audit_verify import verify_database
 from policies.models import AuditHead, AuditRecord, AuditSubject
 from tests.policies.world import World, world_fixture  # noqa: F401  (fixture)
 
