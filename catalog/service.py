@@ -37,9 +37,8 @@ from catalog.search.base import (
     RES,
     TAG,
     SearchParams,
-    decode_org_cursor,
-    encode_org_cursor,
 )
+from catalog.search.cursors import decode_org_cursor, encode_org_cursor
 from ndx.errors import Conflict, Invalid, NotFound
 from policies.models import Organization
 from policies.rules_model import dataset_rules

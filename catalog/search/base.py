@@ -9,15 +9,10 @@ paging are written once here on top of it.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import json
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import lru_cache
 from typing import Any, Literal, NamedTuple, TypeAlias, get_args
 
@@ -42,6 +37,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.selectable import Subquery
 
 from catalog.models import Dataset, DatasetTag, Resource, SearchDoc, SearchTerm, SearchValue
+from catalog.search.cursors import decode_cursor, encode_cursor, query_fingerprint
 from ndx.errors import Invalid
 from ndx.textnorm import fold
 from policies.models import Organization
@@ -163,45 +159,6 @@ class SearchBackend(ABC):
     def matches(self, toks: Sequence[str], *, ranked: bool) -> AnySelect:
         """``match`` with the parameters of these tokens bound."""
         return self.match(phrase=len(toks) > 1, ranked=ranked).params(**self.match_params(toks))
-
-
-# -- cursors ---------------------------------------------------------------------------------------------------
-
-
-def _fingerprint(toks: Sequence[str], filters: Mapping[str, Sequence[str]]) -> str:
-    canon = json.dumps([list(toks), {k: sorted(v) for k, v in sorted(filters.items()) if v}], ensure_ascii=True)
-    return hashlib.sha256(canon.encode()).hexdigest()[:12]
-
-
-def encode_cursor(sort: str, key: list[Any], fingerprint: str) -> str:
-    raw = json.dumps({"s": sort, "k": key, "f": fingerprint}, separators=(",", ":"), ensure_ascii=True)
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, sort: str, fingerprint: str) -> list[Any]:
-    """The keyset position a cursor carries; Invalid (422, naming ``cursor``) if it is not one of ours."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        data = json.loads(raw)
-        key = data["k"]
-        ok = isinstance(key, list) and len(key) == 2 and isinstance(key[1], str)
-    except (binascii.Error, ValueError, KeyError, TypeError):
-        ok = False
-    if not ok:
-        raise Invalid("cursor: not a cursor returned by this API", details=[{"loc": ["query", "cursor"]}])
-    if data.get("s") != sort or data.get("f") != fingerprint:
-        raise Invalid(
-            "cursor: belongs to another query or sort; start again without a cursor",
-            details=[{"loc": ["query", "cursor"]}],
-        )
-    if sort == "relevance" and not isinstance(key[0], int | float):
-        raise Invalid("cursor: malformed relevance position", details=[{"loc": ["query", "cursor"]}])
-    if sort == "metadata_modified":
-        try:
-            key[0] = datetime.fromisoformat(key[0])
-        except (TypeError, ValueError):
-            raise Invalid("cursor: malformed date position", details=[{"loc": ["query", "cursor"]}]) from None
-    return list(key)
 
 
 # -- the search ------------------------------------------------------------------------------------------------
@@ -377,7 +334,7 @@ def run_search(conn: Connection, backend: SearchBackend, params: SearchParams) -
         raise Invalid(f"sort: must be one of {', '.join(SORTS)}", details=[{"loc": ["query", "sort"]}])
     sort = "name" if params.sort == "relevance" and not toks else params.sort
     filters = {k: list(v) for k, v in params.filters.items() if v}
-    fingerprint = _fingerprint(toks, filters)
+    fingerprint = query_fingerprint(toks, filters)
     key = decode_cursor(params.cursor, sort, fingerprint) if params.cursor else None
     wanted = _wanted(filters)
     bound: dict[str, Any] = {f"filter_{facet}": sorted(values) for facet, values in wanted.items()}
@@ -424,12 +381,3 @@ def search_doc_values(
         "notes": folded(*notes),
         "fields": folded(*fields),
     }
-
-
-def encode_org_cursor(code: str) -> str:
-    """A cursor over organizations by code (the same opaque shape as dataset cursors)."""
-    return encode_cursor("code", [None, code], "organizations")
-
-
-def decode_org_cursor(cursor: str) -> str:
-    return str(decode_cursor(cursor, "code", "organizations")[1])
