@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import json
 import os
 import pstats
 import random
@@ -185,10 +186,15 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=40, help="cProfile: lines to print.")
     ap.add_argument("--hot-first", action="store_true", help="Match the data routes before every other route.")
     ap.add_argument("--bare-last", action="store_true", help="Match the bare route after every NDX route.")
-    ap.add_argument("--keep", type=Path, help="Work in this (empty or new) folder and keep it.")
+    ap.add_argument("--keep", type=Path, help="Work in this folder and keep it (reused when it holds a bench).")
     args = ap.parse_args()
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="ndx-profile-"))
-    env, token = prepare(workdir, args.people)
+    saved = workdir / "bench.json"
+    if saved.exists():  # --keep: reuse the world built by an earlier run
+        env, token = json.loads(saved.read_text())
+    else:
+        env, token = prepare(workdir, args.people)
+        saved.write_text(json.dumps([env, token]))
     os.environ.update(env)
     try:
         asyncio.run(main_async(args, token))

@@ -1,6 +1,7 @@
 """Benchmark of the query API: a point lookup by citizen_id through the full stack against the same SQL bare.
 
     python bench/query.py [--people 1000000] [--duration 5] [--connections 32] [--workers 1 2] [--keep DIR]
+                          [--rounds 3]
                           [--bare first|last]
 
 Builds a population source of N synthetic citizens (plain executemany), a platform database with a consumer
@@ -28,6 +29,7 @@ import re
 import shutil
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -189,9 +191,11 @@ def bench_app() -> Any:
             yield
         w = a.state.audit_writer
         ms = w.write_seconds * 1e3 / max(w.batches, 1)
+        c = w.checkpointer
+        wal = f"; {c.checkpoints:,} WAL checkpoints, longest log {c.max_frames:,} pages" if c else ""
         print(
             f"worker {os.getpid()}: {w.records:,} audit records in {w.batches:,} batches "
-            f"({w.records / max(w.batches, 1):.1f} records, {ms:.2f} ms each)",
+            f"({w.records / max(w.batches, 1):.1f} records, {ms:.2f} ms each){wal}",
             file=sys.stderr,
             flush=True,
         )
@@ -250,6 +254,7 @@ def main() -> None:
     ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--rounds", type=int, default=3, help="Alternating full/bare runs per worker count (medians).")
     ap.add_argument("--keep", type=Path, help="Work in this folder and keep it (reused when it holds a bench).")
     ap.add_argument(
         "--bare",
@@ -279,7 +284,7 @@ def main() -> None:
     for name, lua in scripts.items():
         paths[name] = workdir / f"{name}.lua"
         paths[name].write_text(lua)
-    results: dict[tuple[int, str], tuple[float, float, float, int]] = {}
+    results: dict[tuple[int, str], list[tuple[float, float, float, int]]] = {}
     for workers in args.workers:
         port = free_port()
         cmd = [
@@ -303,20 +308,32 @@ def main() -> None:
             wait_up(port)
             for name in ("full", "bare"):
                 run_wrk(port, paths[name], duration=1, connections=args.connections)  # warm up
-                results[(workers, name)] = run_wrk(
-                    port, paths[name], duration=args.duration, connections=args.connections
-                )
+            for _ in range(args.rounds):  # alternating, so a burst of load elsewhere hits both routes alike
+                for name in ("full", "bare"):
+                    runs = results.setdefault((workers, name), [])
+                    runs.append(run_wrk(port, paths[name], duration=args.duration, connections=args.connections))
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    print(f"\npoint lookup by citizen_id, {args.people:,} citizens, wrk -t2 -c{args.connections} -d{args.duration}s")
-    print(f"{'workers':>7} {'route':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
-    for (workers, name), (rps, p50, p99, bad) in results.items():
-        print(f"{workers:>7} {name:>5} {rps:>9,.0f} {p50:>8.2f} {p99:>8.2f} {bad:>8}")
+    print(
+        f"\npoint lookup by citizen_id, {args.people:,} citizens, wrk -t2 -c{args.connections} -d{args.duration}s, "
+        f"median of {args.rounds} alternating runs"
+    )
+    print(f"{'workers':>7} {'route':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}  runs (req/s)")
+    for (workers, name), runs in results.items():
+        rps, p50, p99 = (statistics.median(r[i] for r in runs) for i in range(3))
+        bad = sum(r[3] for r in runs)
+        each = " ".join(f"{r[0]:,.0f}" for r in runs)
+        print(f"{workers:>7} {name:>5} {rps:>9,.0f} {p50:>8.2f} {p99:>8.2f} {bad:>8}  {each}")
     for workers in args.workers:
-        full, bare = results[(workers, "full")][0], results[(workers, "bare")][0]
+        full = statistics.median(r[0] for r in results[(workers, "full")])
+        bare = statistics.median(r[0] for r in results[(workers, "bare")])
+        pairs = " ".join(
+            f"{b[0] / f[0]:.2f}" for f, b in zip(results[(workers, "full")], results[(workers, "bare")], strict=True)
+        )
         print(
-            f"{workers} worker(s): time ratio full/bare = {bare / full:.2f} (bare {bare:,.0f} / full {full:,.0f} req/s)"
+            f"{workers} worker(s): time ratio full/bare = {bare / full:.2f} (bare {bare:,.0f} / full {full:,.0f} "
+            f"req/s; per round {pairs})"
         )
     from ndx.db import make_engine
     from ndx.settings import load_settings

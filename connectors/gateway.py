@@ -12,11 +12,11 @@ thread), which costs a fraction of SQLAlchemy's per-execute path.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy.engine import Engine
 
 from connectors import query as q
@@ -54,7 +54,8 @@ class Answer:
 
 
 def dumps(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Compact UTF-8 JSON of an answer (orjson; values are what ``query.shape`` and ``verify`` produce)."""
+    return orjson.dumps(data)
 
 
 class DataGateway:

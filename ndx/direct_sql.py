@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import event
@@ -94,11 +94,13 @@ class DirectConnection:
     ``autocommit`` (reads): on PostgreSQL each statement is its own transaction, so every read sees what is
     committed and no transaction stays open; on SQLite a plain SELECT never opens one, and reading every
     row resets the statement, so no snapshot outlives the call. Writers (``autocommit=False``) commit or
-    roll back themselves. A connection the server dropped is replaced, and the read retried once.
+    roll back themselves. A connection the server dropped is replaced, and the read retried once. ``init``
+    runs on each driver connection when it is opened.
     """
 
-    def __init__(self, engine: Engine, *, autocommit: bool = True) -> None:
+    def __init__(self, engine: Engine, *, autocommit: bool = True, init: Callable[[Any], None] | None = None) -> None:
         self.engine = engine
+        self._init = init
         self.dialect: Dialect = engine.dialect
         self.errors: type[Exception] = engine.dialect.loaded_dbapi.Error
         self._autocommit = autocommit
@@ -131,6 +133,8 @@ class DirectConnection:
         if self._autocommit and self.dialect.name == "postgresql":
             conn.rollback()
             conn.autocommit = True
+        if self._init is not None:
+            self._init(conn)
         with self._lock:
             self._open.append(conn)
         self._local.conn = conn

@@ -26,9 +26,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.engine import Connection, Engine
 
+from ndx.checkpoint import WalCheckpointer, is_sqlite_file, no_autocheckpoint
 from ndx.direct_sql import DirectConnection
 from ndx.errors import Unavailable
 from policies.models import AuditHead, AuditRecord, AuditSubject
@@ -73,11 +75,20 @@ class AuditEntry:
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+_ORJSON = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 
 
 def canonical(obj: Any) -> str:
-    """Sorted keys, no spaces, UTF-8 text (``json.dumps`` with these options, its encoder built once)."""
-    return _CANONICAL.encode(obj)
+    """Sorted keys, no spaces, UTF-8 text, anything JSON lacks (datetimes, decimals) as ``str()``.
+
+    orjson writes it (a tenth of the standard library's time; the text is the same but for floats in
+    exponent form, ``1e-7`` for ``1e-07``); what orjson refuses (an integer beyond 64 bits) falls back to
+    ``json.dumps`` with the same options. Verifiers never re-serialise: they hash the stored text.
+    """
+    try:
+        return orjson.dumps(obj, option=_ORJSON, default=str).decode("utf-8")
+    except orjson.JSONEncodeError:
+        return _CANONICAL.encode(obj)
 
 
 def sha256_hex(data: bytes | str) -> str:
@@ -207,8 +218,11 @@ class AuditWriter:
 
     def __init__(self, engine: Engine, *, gather_s: float = 0.002, max_batch: int = 256) -> None:
         self._engine = engine
-        self._direct = DirectConnection(engine, autocommit=False)
+        # on SQLite, checkpoints run in a thread of their own, never inside the writer's commits
+        sqlite = is_sqlite_file(engine)
+        self._direct = DirectConnection(engine, autocommit=False, init=no_autocheckpoint if sqlite else None)
         self._lock_path = _lock_file(engine)
+        self.checkpointer = WalCheckpointer(engine, self._lock_path) if sqlite else None
         self._lock_fd: int | None = None
         self._pending: list[tuple[_Queued, asyncio.Future[int]]] = []
         self._wake = asyncio.Event()
@@ -225,6 +239,8 @@ class AuditWriter:
         self._pending, self._wake, self._closing = [], asyncio.Event(), False
         if self._lock_path is not None and self._lock_fd is None:
             self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        if self.checkpointer is not None:
+            self.checkpointer.start()
         self._task = asyncio.create_task(self._run(), name="ndx-audit-writer")
 
     async def stop(self) -> None:
@@ -233,6 +249,8 @@ class AuditWriter:
         self._wake.set()
         if self._task is not None:
             await self._task
+        if self.checkpointer is not None:
+            await asyncio.to_thread(self.checkpointer.stop)
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
