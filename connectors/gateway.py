@@ -1,7 +1,8 @@
 """The data gateway: one query or verification call from token to audited answer, without FastAPI.
 
-Token and grants (one select, never cached) -> ``policies.decide`` -> rate limit -> bound select on the
-read-only source -> masking -> audit record committed (group commit) -> answer. Denied and failed calls are
+Token and grants (one select, never cached) -> ``policies.decide`` (its answers remembered while they hold:
+``policies.decide_memo``) -> rate limit -> bound select on the read-only source -> masking -> audit record
+committed (group commit) -> answer. Denied and failed calls are
 audited too, with their status; if the audit record cannot be written the call fails with 503 and no data
 leaves (fail closed). Point lookups on the primary key run inline on the event loop (tens of
 microseconds); anything else runs in a worker thread under the source's time limit. The token, grant and
@@ -28,7 +29,8 @@ from ndx.errors import NDXError, NotFound, Unauthenticated, Unavailable
 from policies.access import denial
 from policies.audit import AuditEntry, AuditWriter, canonical, sha256_hex
 from policies.auth import Caller, bearer_token, caller_and_grants
-from policies.decide import Action, Decision, GrantView, Resource, decide
+from policies.decide import Action, Decision, GrantView, Resource
+from policies.decide_memo import DecisionMemo
 from policies.models import utcnow
 from policies.ratelimit import RateLimiter
 from policies.rules_model import DatasetRule, dataset_rules
@@ -69,6 +71,7 @@ class DataGateway:
         self.timeout_s = timeout_s
         self._platform = DirectConnection(platform)
         self._direct: dict[Engine, DirectConnection] = {}
+        self.decisions = DecisionMemo()
 
     def direct(self, source: str) -> DirectConnection:
         """The direct (raw, per-thread) connection to a source's read-only engine."""
@@ -157,7 +160,7 @@ class DataGateway:
             entry.filter = {f"{f.column}__{f.op}": [q.json_value(x) for x in f.values] for f in params.filters}
             entry.fields = list(params.fields)
             action = Action("query", entry.at, call.purpose, params.fields, params.filter_columns)
-            decision = decide(caller.actor(grants), action, Resource(rule))
+            decision = self.decisions.decide(caller.actor(grants), action, Resource(rule))
             entry.grant_id = decision.grant_id
             if not decision.allowed:
                 raise denial(decision)
@@ -200,7 +203,7 @@ class DataGateway:
             rule = self._rule(name)
             table = source_table(rule.source, rule.table)
             action = Action("verify", entry.at, call.purpose, tuple(sorted(claims)))
-            decision = decide(caller.actor(grants), action, Resource(rule))
+            decision = self.decisions.decide(caller.actor(grants), action, Resource(rule))
             entry.grant_id = decision.grant_id
             if not decision.allowed:
                 raise denial(decision)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 
-import connectors.gateway
+import policies.decide_memo
 from connectors import router as data_router
 from ndx.web import ErrorResponse
 from policies.decide import Action, Actor, Decision, Resource, decide
@@ -61,14 +61,17 @@ def test_every_data_route_asks_decide_and_obeys_a_denial(granted: World, monkeyp
         asked.append(action.kind)
         return Decision(False, "denied by the conventions test", 403)
 
+    gateway = w.client.app.state.gateway  # type: ignore[attr-defined]
     for path, (method, url, body, purpose) in calls.items():
-        monkeypatch.setattr(connectors.gateway, "decide", spy)
+        monkeypatch.setattr(policies.decide_memo, "decide", spy)
+        gateway.decisions.clear()  # remembered decisions would answer without asking
         asked.clear()
         ok = w.client.request(method, url, json=body, headers=w.h("hcm_dev", purpose))
         assert ok.status_code == 200, (path, ok.text)
         assert len(asked) == 1, path
 
-        monkeypatch.setattr(connectors.gateway, "decide", deny)
+        monkeypatch.setattr(policies.decide_memo, "decide", deny)
+        gateway.decisions.clear()
         asked.clear()
         res = w.client.request(method, url, json=body, headers=w.h("hcm_dev", purpose))
         assert res.status_code == 403, (path, res.text)
