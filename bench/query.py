@@ -137,9 +137,9 @@ def prepare(workdir: Path, people: int) -> tuple[dict[str, str], str]:
     engine = make_engine(settings.platform_url)
     with Session(engine) as session:
         org_service.seed_organizations(session=session)
-        dev = users.add_user(session=session, email="dev@ubnd-hcm.bench", org="ubnd-hcm", role="developer")
-        steward = users.add_user(session=session, email="steward@bca.bench", org="bca", role="steward")
-        _, token = users.issue_token(session=session, email=dev.email, days=1)
+        dev = users.add_user(session=session, by="bench", email="dev@ubnd-hcm.bench", org="ubnd-hcm", role="developer")
+        steward = users.add_user(session=session, by="bench", email="steward@bca.bench", org="bca", role="steward")
+        _, token = users.issue_token(session=session, by="bench", email=dev.email, days=1)
         session.commit()
         as_dev = Caller(dev.id, dev.email, "ubnd-hcm", "developer")
         as_steward = Caller(steward.id, steward.email, "bca", "steward")

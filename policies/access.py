@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ndx.errors import Conflict, Forbidden, Invalid, NDXError, NotFound, Unauthenticated
-from policies import audit
+from policies.audit_actions import record_action
 from policies.auth import Caller
 from policies.decide import Action, ActionKind, Decision, Resource, decide
 from policies.models import AccessRequest, AuditRecord, Grant, GrantEvent, User, utcnow
@@ -57,17 +57,7 @@ def authorize(caller: Caller, kind: ActionKind, *, rule: DatasetRule | None = No
 
 
 def _audit(session: Session, caller: Caller | None, *, action: str, status: int = 200, **kw: Any) -> None:
-    entry = audit.AuditEntry(
-        kind=kw.pop("kind", "decision"),
-        at=utcnow(),
-        status=status,
-        user_id=caller.user_id if caller else None,
-        user=caller.email if caller else None,
-        org_code=caller.org if caller else None,
-        action=action,
-        **kw,
-    )
-    audit.append(session.connection(), [entry])
+    record_action(session, caller, action=action, status=status, kind=kw.pop("kind", "decision"), **kw)
 
 
 def check_row_filter(rule: DatasetRule, row_filter: dict[str, list[str]] | None, where: str) -> dict[str, list[str]]:

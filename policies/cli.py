@@ -20,9 +20,10 @@ from ndx.db import make_engine
 from ndx.errors import NDXError
 from policies import service as org_service
 from policies import users
+from policies.audit_actions import command_line
 from policies.audit_bundle import export_bundle, verify_bundle
 from policies.audit_verify import verify_database
-from policies.auth import TOKEN_PREFIX, revoke_token, token_hash
+from policies.auth import TOKEN_PREFIX, token_hash
 from policies.models import ApiToken, Organization, utcnow
 
 orgs_app = typer.Typer(help="Organizations (agencies).", no_args_is_help=True)
@@ -58,7 +59,9 @@ def orgs_add(
 ) -> None:
     """Add an organization."""
     with _session() as session:
-        org = users.add_organization(session=session, code=code, name=name, name_en=name_en, kind=kind)
+        org = users.add_organization(
+            session=session, by=command_line(), code=code, name=name, name_en=name_en, kind=kind
+        )
         session.commit()
         console.print(f"organization {org.code} added")
 
@@ -83,8 +86,10 @@ def users_add(
     """Add a user and print a new API token for them, alone on the last line."""
     settings = settings_or_exit()
     with _session() as session:
-        user = users.add_user(session=session, email=email, org=org, role=role, password=password)
-        _, token = users.issue_token(session=session, email=user.email, days=settings.token_days, label="cli")
+        user = users.add_user(session=session, by=command_line(), email=email, org=org, role=role, password=password)
+        _, token = users.issue_token(
+            session=session, by=command_line(), email=user.email, days=settings.token_days, label="cli"
+        )
         session.commit()
         console.print(f"user {user.email} ({user.role} of {user.org_code}) added; API token (shown once):")
         print(token)
@@ -99,7 +104,9 @@ def tokens_create(
     """Create an API token; the token is printed alone on the last line, once."""
     settings = settings_or_exit()
     with _session() as session:
-        row, token = users.issue_token(session=session, email=email, days=days or settings.token_days, label=label)
+        row, token = users.issue_token(
+            session=session, by=command_line(), email=email, days=days or settings.token_days, label=label
+        )
         session.commit()
         console.print(f"token {row.id} for {email}, valid until {row.expires_at:%Y-%m-%d}:")
         print(token)
@@ -118,7 +125,7 @@ def tokens_revoke(token: Annotated[str, typer.Argument(help="The token's id, or 
             token_id = int(token)
         else:
             fail(f"{token!r}: give a token id or a token ({TOKEN_PREFIX}...)")
-        revoke_token(session=session, token_id=token_id)
+        users.revoke_token(session=session, by=command_line(), token_id=token_id)
         session.commit()
         console.print(f"token {token_id} revoked")
 
@@ -193,15 +200,16 @@ def seed_demo_accounts(*, session: Session, token_days: int) -> list[tuple[str, 
     """The demo's users (created once, password reset to the demo one) with a fresh token each; earlier demo
     tokens are revoked, so what is printed is exactly what works. Returns (email, org, role, token)."""
     org_service.seed_organizations(session=session)
+    by = command_line()
     if session.get(Organization, "ndx") is None:
         users.add_organization(
-            session=session, code="ndx", name="Nền tảng NDX", name_en="NDX platform", kind="platform"
+            session=session, by=by, code="ndx", name="Nền tảng NDX", name_en="NDX platform", kind="platform"
         )
     out = []
     for email, org, role in DEMO_ACCOUNTS:
         user = users.user_by_email(session=session, email=email)
         if user is None:
-            user = users.add_user(session=session, email=email, org=org, role=role, password=DEMO_PASSWORD)
+            user = users.add_user(session=session, by=by, email=email, org=org, role=role, password=DEMO_PASSWORD)
         else:
             users.set_password(session=session, user=user, password=DEMO_PASSWORD)
         for old in session.scalars(
@@ -210,7 +218,7 @@ def seed_demo_accounts(*, session: Session, token_days: int) -> list[tuple[str, 
             )
         ):
             old.revoked_at = utcnow()
-        _, token = users.issue_token(session=session, email=email, days=token_days, label=DEMO_LABEL)
+        _, token = users.issue_token(session=session, by=by, email=email, days=token_days, label=DEMO_LABEL)
         out.append((email, org, role, token))
     session.commit()
     return out

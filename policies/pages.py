@@ -19,7 +19,6 @@ from ndx import i18n
 from ndx.deps import SessionDep, SettingsDep
 from ndx.errors import Invalid, NDXError
 from policies import access, pages_audit, pages_auth, pages_steward, users
-from policies.auth import revoke_token
 from policies.pages_auth import PageUser, UserDep, check_csrf, render
 from policies.pages_forms import FormError, error_messages, filter_text, parse_days, parse_row_filter, tr
 from policies.rules_model import DatasetRule
@@ -162,7 +161,9 @@ def create_token(
         if len(label.strip()) > 100:
             raise FormError([tr(lang, "Label: at most 100 characters.")])
         valid_for = parse_days(days, lang=lang, maximum=3650, required=False) or settings.token_days
-        _, clear = users.issue_token(session=session, email=user.caller.email, days=valid_for, label=label.strip())
+        _, clear = users.issue_token(
+            session=session, by=user.caller, email=user.caller.email, days=valid_for, label=label.strip()
+        )
     except (FormError, NDXError) as exc:
         session.rollback()
         return _me_page(request, user, session, errors=error_messages(exc), status=422)
@@ -173,7 +174,7 @@ def create_token(
 @router.post("/me/tokens/{token_id}/revoke")
 def revoke_my_token(token_id: int, user: UserDep, session: SessionDep, csrf: FormText = "") -> Response:
     check_csrf(user, csrf)
-    revoke_token(session=session, token_id=token_id, user_id=user.caller.user_id)
+    users.revoke_token(session=session, by=user.caller, token_id=token_id, user_id=user.caller.user_id)
     session.commit()
     return RedirectResponse("/me#tokens", status_code=303)
 

@@ -8,6 +8,7 @@ Pages that need a user redirect anonymous visitors to ``/login?next=<the page>``
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +27,11 @@ from ndx.errors import Forbidden
 from ndx.web import SignedIn, remember_signed_in
 from policies import users
 from policies.auth import SESSION_COOKIE, Caller, Sessions, caller_for_user
+from policies.ratelimit import RateLimiter
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 LOGIN_CSRF_COOKIE = "ndx_login_csrf"
+log = logging.getLogger("ndx.login")
 FORM_EXPIRED = "the form has expired or did not come from this site: reload the page and try again"
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -140,7 +143,13 @@ def _secure(request: Request) -> bool:
 
 
 def _login_form(
-    request: Request, *, next_url: str, email: str = "", error: str | None = None, status: int = 200
+    request: Request,
+    *,
+    next_url: str,
+    email: str = "",
+    error: str | None = None,
+    status: int = 200,
+    wait_s: int = 0,
 ) -> Response:
     token = secrets.token_urlsafe(24)
     context = {
@@ -149,8 +158,11 @@ def _login_form(
         "error": error,
         "login_csrf": token,
         "enabled": sessions_of(request) is not None,
+        "wait_minutes": max(1, -(-wait_s // 60)),
     }
     response = render(request, "policies/login.html", context, status=status)
+    if wait_s:
+        response.headers["Retry-After"] = str(wait_s)
     response.set_cookie(
         LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="lax", secure=_secure(request), path="/login"
     )
@@ -184,9 +196,17 @@ def login_submit(
         return _login_form(request, next_url=target, email=email, error="expired", status=403)
     if not email.strip() or not password:
         return _login_form(request, next_url=target, email=email, error="missing", status=422)
+    limiter: RateLimiter = request.app.state.gateway.limiter
+    address = request.client.host if request.client else "unknown"
+    wait = limiter.login_wait(email, address)
+    if wait:
+        log.warning("sign-in refused: too many failures for %s or from %s", email.strip().lower(), address)
+        return _login_form(request, next_url=target, email=email, error="throttled", status=429, wait_s=wait)
     user = users.login(session=session, email=email, password=password)
     if user is None:
+        limiter.login_failed(email, address)
         return _login_form(request, next_url=target, email=email, error="wrong", status=401)
+    limiter.login_succeeded(email)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

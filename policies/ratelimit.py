@@ -1,4 +1,4 @@
-"""Rate limits per grant: requests per minute and rows per day, with the ``limits`` library.
+"""Rate limits per grant (requests per minute, rows per day) and on failed sign-ins, with ``limits``.
 
 Counters live in memory (one set per worker process) unless ``NDX_REDIS_URL`` names a Redis server, which
 every worker and replica then shares. A refused call is a 429 with ``Retry-After``.
@@ -26,6 +26,12 @@ def _per_minute(n: int) -> RateLimitItem:
 @lru_cache(maxsize=256)
 def _per_day(n: int) -> RateLimitItem:
     return RateLimitItemPerDay(n, namespace="ndx-rows")
+
+
+# Failed sign-ins: per account, and per client address (one address trying many accounts). Only failures
+# count, and a success clears the account's count; while either is spent, the form refuses to check passwords.
+LOGIN_PER_ACCOUNT = RateLimitItemPerMinute(10, 15, namespace="ndx-login")
+LOGIN_PER_ADDRESS = RateLimitItemPerMinute(50, 15, namespace="ndx-login-from")
 
 
 @lru_cache(maxsize=4096)
@@ -111,6 +117,23 @@ class RateLimiter:
         if rows > 0:
             item = _per_day(rate.rows_per_day)
             self.storage.incr(_storage_key(item, key), item.get_expiry(), amount=rows)
+
+    def _login_keys(self, email: str, address: str) -> tuple[tuple[RateLimitItem, str], ...]:
+        return ((LOGIN_PER_ACCOUNT, email.strip().lower()), (LOGIN_PER_ADDRESS, address))
+
+    def login_wait(self, email: str, address: str) -> int:
+        """Seconds until a sign-in may be tried again for this account or from this address; 0: now."""
+        for item, key in self._login_keys(email, address):
+            if not self._limiter.test(item, key):
+                return self._retry_after(item, key)
+        return 0
+
+    def login_failed(self, email: str, address: str) -> None:
+        for item, key in self._login_keys(email, address):
+            self._limiter.hit(item, key)
+
+    def login_succeeded(self, email: str) -> None:
+        self._limiter.clear(LOGIN_PER_ACCOUNT, email.strip().lower())
 
     def reset(self) -> None:
         self.storage.reset()

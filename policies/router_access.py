@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from ndx.deps import SessionDep, SettingsDep
 from ndx.web import error_responses
 from policies import access, users
-from policies.auth import revoke_token
 from policies.dependencies import CallerDep
 from policies.models import AccessRequest, Grant
 from policies.schemas_access import (
@@ -113,7 +112,7 @@ def my_tokens(caller: CallerDep, session: SessionDep) -> TokenList:
 def create_my_token(body: TokenIn, caller: CallerDep, session: SessionDep, settings: SettingsDep) -> NewTokenOut:
     """A new token for the caller, shown in this answer only."""
     row, clear = users.issue_token(
-        session=session, email=caller.email, days=body.days or settings.token_days, label=body.label
+        session=session, by=caller, email=caller.email, days=body.days or settings.token_days, label=body.label
     )
     session.commit()
     return NewTokenOut(token=clear, **TokenOut.model_validate(row, from_attributes=True).model_dump())
@@ -124,7 +123,7 @@ def create_my_token(body: TokenIn, caller: CallerDep, session: SessionDep, setti
 )
 def revoke_my_token(token_id: Id, caller: CallerDep, session: SessionDep) -> TokenOut:
     """Revoke one of the caller's tokens; it stops working on the next call."""
-    row = revoke_token(session=session, token_id=token_id, user_id=caller.user_id)
+    row = users.revoke_token(session=session, by=caller, token_id=token_id, user_id=caller.user_id)
     session.commit()
     return TokenOut.model_validate(row, from_attributes=True)
 

@@ -9,6 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ndx.errors import Conflict, Invalid, NotFound
+from policies import auth
+from policies.audit_actions import By, record_action
 from policies.auth import check_password, create_token, hash_password
 from policies.decide import Role
 from policies.models import ROLES, ApiToken, Organization, User, utcnow
@@ -18,9 +20,10 @@ EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
 
 
 def add_organization(
-    *, session: Session, code: str, name: str, name_en: str | None = None, kind: str = "consumer"
+    *, session: Session, by: By, code: str, name: str, name_en: str | None = None, kind: str = "consumer"
 ) -> Organization:
-    """Create an organization (codes are lower-case ASCII, DESIGN.md); the caller commits."""
+    """Create an organization (codes are lower-case ASCII, DESIGN.md), audited as done ``by``; the caller
+    commits."""
     code = code.strip().lower()
     if not re.match(ORG_CODE, code):
         raise Invalid(f"organization code {code!r}: lower-case letters, digits and '-' only")
@@ -30,10 +33,12 @@ def add_organization(
         raise Conflict(f"organization {code!r} already exists")
     org = Organization(code=code, name_vi=name, name_en=name_en or name, kind=kind, created_at=utcnow())
     session.add(org)
+    record_action(session, by, action="add-organization", detail={"org": code, "kind": kind, "name": name})
     return org
 
 
-def add_user(*, session: Session, email: str, org: str, role: str, password: str | None = None) -> User:
+def add_user(*, session: Session, by: By, email: str, org: str, role: str, password: str | None = None) -> User:
+    """Create a user of an organization with a role, audited as done ``by``; the caller commits."""
     email = email.strip().lower()
     if not EMAIL.match(email):
         raise Invalid(f"email {email!r} is not an e-mail address")
@@ -53,6 +58,12 @@ def add_user(*, session: Session, email: str, org: str, role: str, password: str
     )
     session.add(user)
     session.flush()
+    record_action(
+        session,
+        by,
+        action="add-user",
+        detail={"email": email, "org": user.org_code, "role": role, "password": password is not None},
+    )
     return user
 
 
@@ -73,11 +84,23 @@ def login(*, session: Session, email: str, password: str) -> User | None:
     return user if check_password(user.password_hash, password) else None
 
 
-def issue_token(*, session: Session, email: str, days: int, label: str = "") -> tuple[ApiToken, str]:
+def issue_token(*, session: Session, by: By, email: str, days: int, label: str = "") -> tuple[ApiToken, str]:
+    """A new API token for the user, audited as done ``by`` (its id and expiry, never the token)."""
     user = user_by_email(session=session, email=email)
     if user is None:
         raise NotFound(f"user {email} does not exist")
-    return create_token(session=session, user=user, days=days, label=label)
+    row, token = create_token(session=session, user=user, days=days, label=label)
+    detail = {"token_id": row.id, "email": user.email, "expires_at": row.expires_at.isoformat(), "label": label}
+    record_action(session, by, action="create-token", detail=detail)
+    return row, token
+
+
+def revoke_token(*, session: Session, by: By, token_id: int, user_id: int | None = None) -> ApiToken:
+    """Revoke a token (of ``user_id`` when given: users revoke only their own), audited as done ``by``; it
+    stops working on the next call. The caller commits."""
+    row = auth.revoke_token(session=session, token_id=token_id, user_id=user_id)
+    record_action(session, by, action="revoke-token", detail={"token_id": token_id, "user_id": row.user_id})
+    return row
 
 
 def tokens_of(*, session: Session, user_id: int) -> list[ApiToken]:

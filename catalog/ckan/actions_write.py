@@ -164,7 +164,12 @@ def organization_create(ctx: Context, data: OrganizationIn) -> dict[str, Any]:
     if ctx.session.get(Organization, data.name) is not None:
         raise ValidationFailed("Validation error", {"name": ["Group name already exists in database"]})
     org = users.add_organization(
-        session=ctx.session, code=data.name, name=data.title or data.name, name_en=data.title_en, kind="owner"
+        session=ctx.session,
+        by=ctx.caller,
+        code=data.name,
+        name=data.title or data.name,
+        name_en=data.title_en,
+        kind="owner",
     )
     ctx.session.commit()
     return dicts.organization_dict(org, 0)

@@ -208,3 +208,26 @@ def test_forms_without_a_session_or_token_are_refused(node: Node) -> None:
         forged = client.post("/me/tokens", data={"label": "forged"})
         assert forged.status_code == 403
         assert "forged" not in client.get("/me").text
+
+
+def test_failed_sign_ins_are_throttled_per_account(node: Node) -> None:
+    """After ten wrong passwords an account's form refuses to check even the right one (429 with
+    Retry-After); other accounts from the same address still sign in."""
+
+    def attempt(client: httpx.Client, email: str, password: str) -> httpx.Response:
+        page = client.get("/login")
+        csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+        return client.post("/login", data={"email": email, "password": password, "csrf": csrf})
+
+    target = ACCOUNTS["thue_dev"][0]
+    with httpx.Client(base_url=node.url, follow_redirects=False, timeout=20) as client:
+        for _ in range(10):
+            assert attempt(client, target, "not-the-password").status_code == 401
+        refused = attempt(client, target, PASSWORD)
+        assert refused.status_code == 429
+        assert 0 < int(refused.headers["retry-after"]) <= 900
+        assert "Đăng nhập sai quá nhiều lần" in refused.text
+        assert "ndx_session" not in refused.cookies
+    with httpx.Client(base_url=node.url, follow_redirects=False, timeout=20) as other:
+        ok = attempt(other, ACCOUNTS["thue_steward"][0], PASSWORD)
+        assert ok.status_code == 303 and "ndx_session" in ok.cookies

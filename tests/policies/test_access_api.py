@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
@@ -205,6 +206,11 @@ def test_tokens_of_the_caller_revoke_and_expire(world: World) -> None:
     assert c.post(f"/api/v1/me/tokens/{new['id']}/revoke", headers=w.h("thue_dev")).status_code == 404
     assert c.post(f"/api/v1/me/tokens/{new['id']}/revoke", headers=hdr).status_code == 200
     assert c.get("/api/v1/me", headers=hdr).status_code == 401
+    mine = [r["record"] for r in c.get("/api/v1/audit?kind=admin", headers=w.h("hcm_dev")).json()["items"]]
+    made = sorted((r for r in mine if r["detail"].get("token_id") == new["id"]), key=lambda r: r["seq"])
+    assert [r["action"] for r in made] == ["create-token", "revoke-token"], mine
+    assert {r["user"] for r in made} == {"dev@ubnd-hcm.gov.vn"}
+    assert new["token"] not in json.dumps(mine)
 
 
 def test_policy_reload_is_admin_only_and_audited(world: World) -> None:

@@ -157,12 +157,12 @@ def seed_accounts(database_url: str, *, passwords: bool = False) -> dict[str, st
     tokens: dict[str, str] = {}
     with Session(engine) as session:
         org_service.seed_organizations(session=session)
-        users.add_organization(session=session, code="ndx", name="NDX platform", kind="platform")
+        users.add_organization(session=session, by="test", code="ndx", name="NDX platform", kind="platform")
         for who, (email, org, role) in ACCOUNTS.items():
             user = users.add_user(
-                session=session, email=email, org=org, role=role, password=PASSWORD if passwords else None
+                session=session, by="test", email=email, org=org, role=role, password=PASSWORD if passwords else None
             )
-            _, tokens[who] = users.issue_token(session=session, email=user.email, days=30)
+            _, tokens[who] = users.issue_token(session=session, by="test", email=user.email, days=30)
         session.commit()
     engine.dispose()
     return tokens

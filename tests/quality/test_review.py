@@ -90,10 +90,10 @@ def test_api_lists_pages_and_reviews(client: TestClient) -> None:
     with Session(engine, expire_on_commit=False) as session:
         store(session, findings())
         policy_service.seed_organizations(session=session)
-        users.add_user(session=session, email="steward@bca.gov.vn", org="bca", role="steward")
-        users.add_user(session=session, email="steward@bhxh.gov.vn", org="bhxh", role="steward")
-        _, bca_token = users.issue_token(session=session, email="steward@bca.gov.vn", days=1)
-        _, bhxh_token = users.issue_token(session=session, email="steward@bhxh.gov.vn", days=1)
+        users.add_user(session=session, by="test", email="steward@bca.gov.vn", org="bca", role="steward")
+        users.add_user(session=session, by="test", email="steward@bhxh.gov.vn", org="bhxh", role="steward")
+        _, bca_token = users.issue_token(session=session, by="test", email="steward@bca.gov.vn", days=1)
+        _, bhxh_token = users.issue_token(session=session, by="test", email="steward@bhxh.gov.vn", days=1)
         session.commit()
     engine.dispose()
 
