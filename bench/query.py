@@ -195,7 +195,7 @@ def bench_app() -> Any:
         wal = f"; {c.checkpoints:,} WAL checkpoints, longest log {c.max_frames:,} pages" if c else ""
         print(
             f"worker {os.getpid()}: {w.records:,} audit records in {w.batches:,} batches "
-            f"({w.records / max(w.batches, 1):.1f} records, {ms:.2f} ms each){wal}",
+            f"({w.records / max(w.batches, 1):.1f} records, {ms:.2f} ms each; {w.lock_polls:,} lock polls){wal}",
             file=sys.stderr,
             flush=True,
         )

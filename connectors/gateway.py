@@ -1,8 +1,9 @@
 """The data gateway: one query or verification call from token to audited answer, without FastAPI.
 
-Token and grants (one select, never cached) -> ``policies.decide`` (its answers remembered while they hold:
-``policies.decide_memo``) -> rate limit -> bound select on the read-only source -> masking -> audit record
-committed (group commit) -> answer. Denied and failed calls are
+Token and grants (``policies.token_lookup``: kept only while nothing about tokens, users or grants changed)
+-> ``policies.decide`` (its answers remembered while they hold: ``policies.decide_memo``) -> rate limit ->
+bound select on the read-only source -> masking -> audit record committed (group commit) -> answer. Denied
+and failed calls are
 audited too, with their status; if the audit record cannot be written the call fails with 503 and no data
 leaves (fail closed). Point lookups on the primary key run inline on the event loop (tens of
 microseconds); anything else runs in a worker thread under the source's time limit. The token, grant and
@@ -28,12 +29,13 @@ from ndx.direct_sql import DirectConnection
 from ndx.errors import NDXError, NotFound, Unauthenticated, Unavailable
 from policies.access import denial
 from policies.audit import AuditEntry, AuditWriter, canonical, sha256_hex
-from policies.auth import Caller, bearer_token, caller_and_grants
+from policies.auth import Caller, bearer_token
 from policies.decide import Action, Decision, GrantView, Resource
 from policies.decide_memo import DecisionMemo
 from policies.models import utcnow
 from policies.ratelimit import RateLimiter
 from policies.rules_model import DatasetRule, dataset_rules
+from policies.token_lookup import TokenLookup
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,7 @@ class DataGateway:
         self._platform = DirectConnection(platform)
         self._direct: dict[Engine, DirectConnection] = {}
         self.decisions = DecisionMemo()
+        self.tokens = TokenLookup()
 
     def direct(self, source: str) -> DirectConnection:
         """The direct (raw, per-thread) connection to a source's read-only engine."""
@@ -86,7 +89,7 @@ class DataGateway:
         if token is None:
             raise Unauthenticated("authentication required: send 'Authorization: Bearer <token>'")
         try:
-            found = caller_and_grants(self._platform, token, dataset=dataset, now=utcnow())
+            found = self.tokens.lookup(self._platform, token, dataset=dataset, now=utcnow())
         except self._platform.errors as exc:
             raise Unavailable(f"the platform database failed: {(str(exc).splitlines() or ['error'])[0]}") from None
         if found is None:

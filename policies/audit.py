@@ -233,6 +233,7 @@ class AuditWriter:
         self.batches = 0
         self.records = 0
         self.write_seconds = 0.0
+        self.lock_polls = 0  # turns spent waiting while another process held the writers' lock
 
     async def start(self) -> None:
         """Start (or restart) the writer on the running event loop."""
@@ -298,7 +299,8 @@ class AuditWriter:
             if self._pending:
                 await self._gather()
                 while not self._try_lock():
-                    await asyncio.sleep(0.0002)  # another worker is committing: serve requests meanwhile
+                    self.lock_polls += 1
+                    await asyncio.sleep(0.001)  # another worker is committing (uvloop timers tick in ms): no spinning
                 batch, self._pending = self._pending, []
                 started = time.perf_counter()
                 try:

@@ -1,10 +1,7 @@
 """Who is calling: API tokens (random, shown once, kept as sha256), argon2 passwords, signed sessions, CSRF.
 
-The token check runs on every API call. On the query and verify APIs it is one indexed select that returns
-the caller and its organization's grants on the dataset together (``caller_and_grants``), run through a
-``DirectConnection``: the statement is compiled once and executed on a raw driver connection kept for the
-process, because SQLAlchemy's per-execute machinery and pool checkout cost several times the lookup itself.
-Nothing about a token or a grant is cached between calls, so a revocation takes effect on the very next call.
+The token check runs on every API call; the query and verify APIs use ``policies.token_lookup``, which
+reads the caller and its organization's grants together and checks on every call that nothing changed.
 """
 
 from __future__ import annotations
@@ -23,7 +20,6 @@ from sqlalchemy import Table, and_, bindparam, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from ndx.direct_sql import DirectConnection
 from ndx.errors import Invalid, NotFound
 from policies.decide import Actor, GrantView, Role
 from policies.models import ApiToken, Grant, User, utcnow
@@ -111,7 +107,7 @@ def caller_for_user(session: Session, user_id: int) -> Caller | None:
 
 
 # The columns ``grant_view`` reads, in this order (the combined token-and-grants read relies on it).
-_GRANT_COLUMNS = (
+GRANT_COLUMNS = (
     _GRANTS.c.id,
     _GRANTS.c.org_code,
     _GRANTS.c.dataset,
@@ -122,7 +118,7 @@ _GRANT_COLUMNS = (
     _GRANTS.c.starts_at,
     _GRANTS.c.expires_at,
 )
-_GRANTS_QUERY = select(*_GRANT_COLUMNS)
+_GRANTS_QUERY = select(*GRANT_COLUMNS)
 
 
 def grant_view(row: Any) -> GrantView:
@@ -134,12 +130,13 @@ def grant_view(row: Any) -> GrantView:
         purposes=frozenset(row.purposes),
         row_filter={k: tuple(v) for k, v in (row.row_filter or {}).items()},
         status=row.status,
-        starts_at=_aware(row.starts_at),
-        expires_at=_aware(row.expires_at),
+        starts_at=aware(row.starts_at),
+        expires_at=aware(row.expires_at),
     )
 
 
-def _aware(value: datetime) -> datetime:
+def aware(value: datetime) -> datetime:
+    """A naive UTC datetime (as SQLite returns them) made aware."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
@@ -150,82 +147,6 @@ def grants_of(conn: Connection, *, org: str, dataset: str) -> tuple[GrantView, .
     """Every grant of ``org`` on ``dataset``, whatever its state (decide says which one is usable)."""
     rows = conn.execute(_GRANTS_OF, {"org": org, "ds": dataset})
     return tuple(grant_view(r) for r in rows)
-
-
-_CALLER_AND_GRANTS = (
-    select(
-        _USERS.c.id,
-        _USERS.c.email,
-        _USERS.c.org_code,
-        _USERS.c.role,
-        *_GRANT_COLUMNS,
-    )
-    .select_from(
-        _TOKENS.join(_USERS, _TOKENS.c.user_id == _USERS.c.id).outerjoin(
-            _GRANTS, and_(_GRANTS.c.org_code == _USERS.c.org_code, _GRANTS.c.dataset == bindparam("ds"))
-        )
-    )
-    .where(
-        _TOKENS.c.token_hash == bindparam("h"),
-        _TOKENS.c.revoked_at.is_(None),
-        _TOKENS.c.expires_at > bindparam("now"),
-        _USERS.c.active.is_(True),
-    )
-    .order_by(_GRANTS.c.id)
-)
-
-
-_DECODED: dict[tuple[Any, ...], tuple[Caller, tuple[GrantView, ...]]] = {}
-_MAX_DECODED = 4096
-
-
-def caller_and_grants(
-    platform: DirectConnection, token: str, *, dataset: str, now: datetime
-) -> tuple[Caller, tuple[GrantView, ...]] | None:
-    """The user a live token belongs to and every grant of its organization on ``dataset`` (whatever their
-    state: decide says which one is usable), read together by one indexed select; None for a token that is
-    unknown, revoked or expired, or whose user is deactivated.
-
-    The select runs on every call. Only the decoding of its rows (JSON columns, datetimes, the Caller and
-    GrantView objects) is memoised, keyed by the raw rows the driver returned: any change to the user or a
-    grant changes the key, and whether the token is live is decided by the select's WHERE clause each time.
-    """
-    if len(token) > 200:
-        return None
-    raw = platform.fetch_raw(_CALLER_AND_GRANTS, {"h": token_hash(token), "now": now, "ds": dataset})
-    if not raw:
-        return None
-    key: tuple[Any, ...] | None = tuple(raw)
-    try:
-        hit = _DECODED.get(key)  # type: ignore[arg-type]
-    except TypeError:  # a driver that decodes JSON itself (psycopg) returns unhashable rows
-        hit = key = None
-    if hit is not None:
-        return hit
-    rows = platform.prepared(_CALLER_AND_GRANTS).rows(raw)
-    first = rows[0]
-    caller = Caller(user_id=first[0], email=first[1], org=first[2], role=cast(Role, first[3]))
-    grants = tuple(
-        GrantView(
-            id=r[4],
-            org=r[5],
-            dataset=r[6],
-            fields=frozenset(r[7]),
-            purposes=frozenset(r[8]),
-            row_filter={k: tuple(v) for k, v in (r[9] or {}).items()},
-            status=r[10],
-            starts_at=_aware(r[11]),
-            expires_at=_aware(r[12]),
-        )
-        for r in rows
-        if r[4] is not None
-    )
-    found = (caller, grants)
-    if key is not None:
-        if len(_DECODED) >= _MAX_DECODED:
-            _DECODED.clear()
-        _DECODED[key] = found
-    return found
 
 
 # --- tokens ------------------------------------------------------------------------------------------------

@@ -161,6 +161,16 @@ class GrantEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class AccessVersion(Base):
+    """A counter (one row) that triggers move on any change to tokens, users or grants (migration p0002):
+    the query route keeps what it read of a token while this has not moved."""
+
+    __tablename__ = "access_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
 class AuditHead(Base):
     """The chain's head (one row): appenders lock it, so the chain has one order across processes."""
 
