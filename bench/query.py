@@ -221,7 +221,31 @@ def wait_up(port: int, timeout: float = 30) -> None:
     raise SystemExit(f"server on port {port} did not start")
 
 
-def run_wrk(port: int, script: Path, *, duration: int, connections: int) -> tuple[float, float, float, int]:
+def server_cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of process ``root`` and all its descendants (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += stats.get(pid, (0, 0.0))[1]
+        todo.extend(child for child, (parent, _) in stats.items() if parent == pid)
+    return total
+
+
+Run = tuple[float, float, float, int, float]  # req/s, p50 ms, p99 ms, non-2xx, server CPU us per request
+
+
+def run_wrk(port: int, script: Path, *, duration: int, connections: int, server: int = 0) -> Run:
+    cpu0 = server_cpu_seconds(server) if server else 0.0
     out = subprocess.run(
         [
             "wrk",
@@ -245,7 +269,9 @@ def run_wrk(port: int, script: Path, *, duration: int, connections: int) -> tupl
         return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
 
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return rps, pct("50"), pct("99"), int(non2xx.group(1)) if non2xx else 0
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    cpu_us = (server_cpu_seconds(server) - cpu0) / max(requests, 1) * 1e6 if server else 0.0
+    return rps, pct("50"), pct("99"), int(non2xx.group(1)) if non2xx else 0, cpu_us
 
 
 def main() -> None:
@@ -284,7 +310,7 @@ def main() -> None:
     for name, lua in scripts.items():
         paths[name] = workdir / f"{name}.lua"
         paths[name].write_text(lua)
-    results: dict[tuple[int, str], list[tuple[float, float, float, int]]] = {}
+    results: dict[tuple[int, str], list[Run]] = {}
     for workers in args.workers:
         port = free_port()
         cmd = [
@@ -311,7 +337,10 @@ def main() -> None:
             for _ in range(args.rounds):  # alternating, so a burst of load elsewhere hits both routes alike
                 for name in ("full", "bare"):
                     runs = results.setdefault((workers, name), [])
-                    runs.append(run_wrk(port, paths[name], duration=args.duration, connections=args.connections))
+                    run = run_wrk(
+                        port, paths[name], duration=args.duration, connections=args.connections, server=proc.pid
+                    )
+                    runs.append(run)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -319,21 +348,27 @@ def main() -> None:
         f"\npoint lookup by citizen_id, {args.people:,} citizens, wrk -t2 -c{args.connections} -d{args.duration}s, "
         f"median of {args.rounds} alternating runs"
     )
-    print(f"{'workers':>7} {'route':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}  runs (req/s)")
+    print(
+        f"{'workers':>7} {'route':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'CPU us/req':>10}"
+        "  runs (req/s)"
+    )
     for (workers, name), runs in results.items():
         rps, p50, p99 = (statistics.median(r[i] for r in runs) for i in range(3))
+        cpu = statistics.median(r[4] for r in runs)
         bad = sum(r[3] for r in runs)
         each = " ".join(f"{r[0]:,.0f}" for r in runs)
-        print(f"{workers:>7} {name:>5} {rps:>9,.0f} {p50:>8.2f} {p99:>8.2f} {bad:>8}  {each}")
+        print(f"{workers:>7} {name:>5} {rps:>9,.0f} {p50:>8.2f} {p99:>8.2f} {bad:>8} {cpu:>10.0f}  {each}")
     for workers in args.workers:
         full = statistics.median(r[0] for r in results[(workers, "full")])
         bare = statistics.median(r[0] for r in results[(workers, "bare")])
         pairs = " ".join(
             f"{b[0] / f[0]:.2f}" for f, b in zip(results[(workers, "full")], results[(workers, "bare")], strict=True)
         )
+        cpu_full = statistics.median(r[4] for r in results[(workers, "full")])
+        cpu_bare = statistics.median(r[4] for r in results[(workers, "bare")])
         print(
             f"{workers} worker(s): time ratio full/bare = {bare / full:.2f} (bare {bare:,.0f} / full {full:,.0f} "
-            f"req/s; per round {pairs})"
+            f"req/s; per round {pairs}); server CPU per request full/bare = {cpu_full / max(cpu_bare, 1e-9):.2f}"
         )
     from ndx.db import make_engine
     from ndx.settings import load_settings

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import event
@@ -71,8 +72,21 @@ class Prepared:
         if self._names is None or self._defaults:
             return [self.bind(r)[1] for r in rows]
         procs = dict(self._binds)
-        spec = [(n, procs.get(n)) for n in self._names]
-        return [tuple(r[n] if p is None else p(r[n]) for n, p in spec) for r in rows]
+        if len(self._names) == 1:  # itemgetter of one name gives the value itself, not a tuple
+            name = self._names[0]
+            one = procs.get(name)
+            return [(r[name] if one is None else one(r[name]),) for r in rows]
+        get = itemgetter(*self._names)  # the row's values in the statement's order, read in C
+        convert = [(i, p) for i, n in enumerate(self._names) if (p := procs.get(n)) is not None]
+        out: list[Any] = []
+        for r in rows:
+            values = get(r)
+            if convert:
+                values = list(values)
+                for i, p in convert:
+                    values[i] = p(values[i])
+            out.append(values)
+        return out
 
     def rows(self, raw: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
         """Driver rows with the result processors applied."""
