@@ -192,10 +192,11 @@ def bench_app() -> Any:
         w = a.state.audit_writer
         ms = w.write_seconds * 1e3 / max(w.batches, 1)
         c = w.checkpointer
+        waits = w.turn_waits
         wal = f"; {c.checkpoints:,} WAL checkpoints, longest log {c.max_frames:,} pages" if c else ""
         print(
             f"worker {os.getpid()}: {w.records:,} audit records in {w.batches:,} batches "
-            f"({w.records / max(w.batches, 1):.1f} records, {ms:.2f} ms each; {w.lock_polls:,} lock polls){wal}",
+            f"({w.records / max(w.batches, 1):.1f} records, {ms:.2f} ms each; {waits:,} waits for a turn){wal}",
             file=sys.stderr,
             flush=True,
         )

@@ -10,7 +10,7 @@ single call into SQLite, which holds no Python lock while it copies and syncs.
 SQLite rewinds the log to its start only when a write begins after a checkpoint that copied all of it; a
 checkpoint racing a steady stream of commits never does, and the log would grow without end. So each turn
 runs twice: a passive checkpoint while the writers go on (it copies nearly all), then a second one while
-holding the writers' turn lock (the ``flock`` file of ``policies.audit``), which copies the few frames
+holding the writers' turn (``ndx.turns``), which copies the few frames
 committed meanwhile and so completes; the next commit rewinds the log. Writers wait for that short second
 pass with their loops still serving. Every other connection keeps automatic checkpoints, so the log stays
 bounded even if this thread is not running.
@@ -20,17 +20,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover  (not POSIX: the second pass runs unlocked, as the first)
-    fcntl = None  # type: ignore[assignment]
+from ndx.turns import Turns
 
 log = logging.getLogger("ndx.checkpoint")
 
@@ -94,32 +90,32 @@ class WalCheckpointer:
         self._last_frames = frames
         return frames
 
-    def turn(self, conn: Any, lock_fd: int | None) -> None:
-        """Copy the log while the writers go on, then finish it holding their turn lock (see the module)."""
-        if self.checkpoint(conn) == 0 or lock_fd is None or fcntl is None:
+    def turn(self, conn: Any, turns: Turns | None) -> None:
+        """Copy the log while the writers go on, then finish it holding their turn (see the module)."""
+        if self.checkpoint(conn) == 0 or turns is None:
             return
-        fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        turns.take()
         try:
             self.checkpoint(conn)
         finally:
-            fcntl.flock(lock_fd, fcntl.LOCK_UN)
+            turns.give()
 
     def _run(self) -> None:
         fairy = self._engine.raw_connection()
-        # a descriptor of its own: flock locks belong to open files, so this one excludes the writer's
-        lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600) if self._lock_path else None
+        # a handle of its own: flock locks belong to open files, so this one excludes the writer's
+        turns = Turns(self._lock_path) if self._lock_path else None
         try:
             conn = fairy.driver_connection
             while True:
                 stopping = self._stop.wait(self.interval_s)
                 try:
-                    self.turn(conn, lock_fd)
+                    self.turn(conn, turns)
                 except self._engine.dialect.loaded_dbapi.Error as exc:  # e.g. busy: the next turn retries
                     log.warning("WAL checkpoint failed: %s", exc)
                 if stopping:
                     return
         finally:
-            if lock_fd is not None:
-                os.close(lock_fd)
+            if turns is not None:
+                turns.close()
             with contextlib.suppress(Exception):
                 fairy.close()

@@ -18,12 +18,10 @@ import asyncio
 import hashlib
 import json
 import logging
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from pathlib import Path
 from typing import Any, cast
 
 import orjson
@@ -33,12 +31,8 @@ from sqlalchemy.engine import Connection, Engine
 from ndx.checkpoint import WalCheckpointer, is_sqlite_file, no_autocheckpoint
 from ndx.direct_sql import DirectConnection
 from ndx.errors import Unavailable
+from ndx.turns import Turns, turns_path
 from policies.models import AuditHead, AuditRecord, AuditSubject
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover  (not POSIX: SQLite writers fall back to SQLite's busy handler)
-    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger("ndx.audit")
 GENESIS = "0" * 64
@@ -190,16 +184,6 @@ def append(conn: Connection, entries: Sequence[AuditEntry]) -> list[int]:
     return seqs
 
 
-def _lock_file(engine: Engine) -> Path | None:
-    """SQLite: the file whose exclusive lock serialises the writers of every process (see ``AuditWriter``)."""
-    if engine.dialect.name != "sqlite" or fcntl is None:
-        return None
-    database = engine.url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return Path(database).with_name(Path(database).name + ".audit-lock")
-
-
 class AuditWriter:
     """One per process: batches the entries of concurrent requests into one transaction (group commit).
 
@@ -210,10 +194,10 @@ class AuditWriter:
     thread (whole batch, or the commit only) measured slower: it must win the GIL back from the busy loop
     after every driver call, which stretched batches from about 1.5 ms to 7-10 ms.
 
-    On SQLite the writers of several worker processes take turns through an exclusive ``flock`` on a file
-    beside the database, tried without blocking: while another process commits, this loop keeps serving
-    and the waiting batch grows (SQLite's own busy handler would block the loop, sleeping 1, 2, 5, 10 ms
-    between tries). PostgreSQL queues the writers on the head row's lock.
+    On SQLite the writers of several worker processes take turns (``ndx.turns``: a ``flock`` tried without
+    blocking, and a FIFO that wakes the waiting loop when the turn is given back): while another process
+    commits, this loop keeps serving and the waiting batch grows. PostgreSQL queues the writers on the head
+    row's lock.
     """
 
     def __init__(self, engine: Engine, *, gather_s: float = 0.002, max_batch: int = 256) -> None:
@@ -221,9 +205,10 @@ class AuditWriter:
         # on SQLite, checkpoints run in a thread of their own, never inside the writer's commits
         sqlite = is_sqlite_file(engine)
         self._direct = DirectConnection(engine, autocommit=False, init=no_autocheckpoint if sqlite else None)
-        self._lock_path = _lock_file(engine)
-        self.checkpointer = WalCheckpointer(engine, self._lock_path) if sqlite else None
-        self._lock_fd: int | None = None
+        self._turns_path = turns_path(engine.url.database) if sqlite else None
+        self.checkpointer = WalCheckpointer(engine, self._turns_path) if sqlite else None
+        self.turns: Turns | None = None
+        self.turn_waits = 0  # batches that waited for another process's turn (counted when stopped)
         self._pending: list[tuple[_Queued, asyncio.Future[int]]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -233,13 +218,12 @@ class AuditWriter:
         self.batches = 0
         self.records = 0
         self.write_seconds = 0.0
-        self.lock_polls = 0  # turns spent waiting while another process held the writers' lock
 
     async def start(self) -> None:
         """Start (or restart) the writer on the running event loop."""
         self._pending, self._wake, self._closing = [], asyncio.Event(), False
-        if self._lock_path is not None and self._lock_fd is None:
-            self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        if self._turns_path is not None and self.turns is None:
+            self.turns = Turns(self._turns_path)
         if self.checkpointer is not None:
             self.checkpointer.start()
         self._task = asyncio.create_task(self._run(), name="ndx-audit-writer")
@@ -252,9 +236,10 @@ class AuditWriter:
             await self._task
         if self.checkpointer is not None:
             await asyncio.to_thread(self.checkpointer.stop)
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        if self.turns is not None:
+            self.turn_waits += self.turns.waits
+            self.turns.close()
+            self.turns = None
         self._direct.close()
 
     async def append(self, entry: AuditEntry) -> int:
@@ -265,21 +250,6 @@ class AuditWriter:
         self._pending.append((_queued(entry), future))
         self._wake.set()
         return await future
-
-    def _try_lock(self) -> bool:
-        if self._lock_fd is None:
-            return True
-        assert fcntl is not None
-        try:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def _unlock(self) -> None:
-        if self._lock_fd is not None:
-            assert fcntl is not None
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     async def _gather(self) -> None:
         """Let the requests the loop is busy with join this batch: yield while each turn of the loop adds
@@ -298,9 +268,8 @@ class AuditWriter:
             self._wake.clear()
             if self._pending:
                 await self._gather()
-                while not self._try_lock():
-                    self.lock_polls += 1
-                    await asyncio.sleep(0.001)  # another worker is committing (uvloop timers tick in ms): no spinning
+                if self.turns is not None:
+                    await self.turns.wait_take()  # another process is writing: serve requests meanwhile
                 batch, self._pending = self._pending, []
                 started = time.perf_counter()
                 try:
@@ -317,7 +286,8 @@ class AuditWriter:
                         if not future.done():
                             future.set_result(seq)
                 finally:
-                    self._unlock()
+                    if self.turns is not None:
+                        self.turns.give()
                 self.write_seconds += time.perf_counter() - started
             if self._closing and not self._pending:
                 return
