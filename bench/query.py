@@ -222,10 +222,10 @@ def wait_up(port: int, timeout: float = 30) -> None:
     raise SystemExit(f"server on port {port} did not start")
 
 
-def server_cpu_seconds(root: int) -> float:
-    """User + system CPU seconds of process ``root`` and all its descendants (Linux /proc)."""
+def server_cpu_seconds(root: int) -> tuple[float, float]:
+    """User and system CPU seconds of process ``root`` and all its descendants (Linux /proc)."""
     tick = os.sysconf("SC_CLK_TCK")
-    stats: dict[int, tuple[int, float]] = {}
+    stats: dict[int, tuple[int, float, float]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -233,20 +233,23 @@ def server_cpu_seconds(root: int) -> float:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
-    total, todo = 0.0, [root]
+        stats[int(entry.name)] = (int(fields[1]), int(fields[11]) / tick, int(fields[12]) / tick)
+    user = system = 0.0
+    todo = [root]
     while todo:
         pid = todo.pop()
-        total += stats.get(pid, (0, 0.0))[1]
-        todo.extend(child for child, (parent, _) in stats.items() if parent == pid)
-    return total
+        _, u, k = stats.get(pid, (0, 0.0, 0.0))
+        user, system = user + u, system + k
+        todo.extend(child for child, (parent, _, _) in stats.items() if parent == pid)
+    return user, system
 
 
-Run = tuple[float, float, float, int, float]  # req/s, p50 ms, p99 ms, non-2xx, server CPU us per request
+# req/s, p50 ms, p99 ms, non-2xx, server CPU us per request, of which in the kernel (I/O, fsync, sockets)
+Run = tuple[float, float, float, int, float, float]
 
 
 def run_wrk(port: int, script: Path, *, duration: int, connections: int, server: int = 0) -> Run:
-    cpu0 = server_cpu_seconds(server) if server else 0.0
+    cpu0 = server_cpu_seconds(server) if server else (0.0, 0.0)
     out = subprocess.run(
         [
             "wrk",
@@ -271,8 +274,10 @@ def run_wrk(port: int, script: Path, *, duration: int, connections: int, server:
 
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    cpu_us = (server_cpu_seconds(server) - cpu0) / max(requests, 1) * 1e6 if server else 0.0
-    return rps, pct("50"), pct("99"), int(non2xx.group(1)) if non2xx else 0, cpu_us
+    cpu1 = server_cpu_seconds(server) if server else (0.0, 0.0)
+    per = 1e6 / max(requests, 1)
+    cpu_us, sys_us = (cpu1[0] - cpu0[0] + cpu1[1] - cpu0[1]) * per, (cpu1[1] - cpu0[1]) * per
+    return rps, pct("50"), pct("99"), int(non2xx.group(1)) if non2xx else 0, cpu_us, sys_us
 
 
 def main() -> None:
@@ -351,14 +356,18 @@ def main() -> None:
     )
     print(
         f"{'workers':>7} {'route':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'CPU us/req':>10}"
+        f" {'(kernel)':>8}"
         "  runs (req/s)"
     )
     for (workers, name), runs in results.items():
         rps, p50, p99 = (statistics.median(r[i] for r in runs) for i in range(3))
         cpu = statistics.median(r[4] for r in runs)
+        kernel = statistics.median(r[5] for r in runs)
         bad = sum(r[3] for r in runs)
         each = " ".join(f"{r[0]:,.0f}" for r in runs)
-        print(f"{workers:>7} {name:>5} {rps:>9,.0f} {p50:>8.2f} {p99:>8.2f} {bad:>8} {cpu:>10.0f}  {each}")
+        print(
+            f"{workers:>7} {name:>5} {rps:>9,.0f} {p50:>8.2f} {p99:>8.2f} {bad:>8} {cpu:>10.0f} {kernel:>8.0f}  {each}"
+        )
     for workers in args.workers:
         full = statistics.median(r[0] for r in results[(workers, "full")])
         bare = statistics.median(r[0] for r in results[(workers, "bare")])
