@@ -66,12 +66,17 @@ def fill(engine: Engine, n: int = 10) -> None:
 def test_payload_joined_around_its_seq_is_the_canonical_record() -> None:
     e = entry(7)
     e.filter = {"seq": 0, "citizen_id__eq": ["079095000007"]}  # a nested "seq" key must not confuse the split
-    e.detail = {"note": 'quote " and , and }', "vi": "Nguyễn"}
-    data = {name: getattr(e, name) for name in ENTRY_FIELDS}
-    data["at"] = e.at.isoformat()
-    for seq in (1, 42, 10**12):
-        assert payload_of(e, seq) == canonical({**data, "seq": seq})
-        assert json.loads(payload_of(e, seq))["seq"] == seq
+    for detail in (
+        {"note": 'quote " and , and }', "vi": "Nguyễn", "when": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)},
+        {"huge": 10**30},  # beyond orjson's integers: the standard library writes it, the same way
+    ):
+        e.detail = detail
+        data = {name: getattr(e, name) for name in ENTRY_FIELDS}
+        data["at"] = e.at.isoformat()
+        for seq in (1, 42, 10**12):
+            assert payload_of(e, seq) == canonical({**data, "seq": seq})
+            assert json.loads(payload_of(e, seq))["seq"] == seq
+    assert '"when":"2026-01-02T03:04:05+00:00"' in canonical({"when": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)})
 
 
 def test_group_commit_batches_concurrent_requests_into_one_valid_chain(engine: Engine) -> None:
