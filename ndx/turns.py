@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from pathlib import Path
 
@@ -22,6 +23,8 @@ try:
     import fcntl
 except ImportError:  # pragma: no cover  (not POSIX: no turns; SQLite's busy handler serialises writers)
     fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger("ndx.turns")
 
 
 def turns_path(database: str | None) -> Path | None:
@@ -45,11 +48,17 @@ class Turns:
         self.wake_path = lock_path.with_name(lock_path.name + ".wake")
         self.retry_s = retry_s
         self._lock = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        with contextlib.suppress(FileExistsError):
-            os.mkfifo(self.wake_path, 0o600)
-        # the read end first: opening a FIFO's write end without blocking needs a reader
-        self._wake_r = os.open(self.wake_path, os.O_RDONLY | os.O_NONBLOCK)
-        self._wake_w = os.open(self.wake_path, os.O_WRONLY | os.O_NONBLOCK)
+        self._wake_r: int | None = None
+        self._wake_w: int | None = None
+        try:
+            with contextlib.suppress(FileExistsError):
+                os.mkfifo(self.wake_path, 0o600)
+            # the read end first: opening a FIFO's write end without blocking needs a reader
+            self._wake_r = os.open(self.wake_path, os.O_RDONLY | os.O_NONBLOCK)
+            self._wake_w = os.open(self.wake_path, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as exc:  # a file system without named pipes: waiters fall back to the timer
+            log.warning("no wake-up pipe at %s (%s): writers poll every %.1f ms", self.wake_path, exc, retry_s * 1e3)
+            self.close_wake()
         self.waits = 0  # takes that found the turn held by someone else
 
     def try_take(self) -> bool:
@@ -69,14 +78,19 @@ class Turns:
         """End the turn and wake a waiting process."""
         assert fcntl is not None
         fcntl.flock(self._lock, fcntl.LOCK_UN)
-        with contextlib.suppress(BlockingIOError):  # the FIFO is full of unread wake-ups: one more is moot
-            os.write(self._wake_w, b"\0")
+        if self._wake_w is not None:
+            with contextlib.suppress(BlockingIOError):  # the FIFO is full of unread wake-ups: one more is moot
+                os.write(self._wake_w, b"\0")
 
     async def wait_take(self) -> None:
         """Take the turn; while another holds it, the event loop goes on serving (see the module)."""
         if self.try_take():
             return
         self.waits += 1
+        if self._wake_r is None:
+            while not self.try_take():
+                await asyncio.sleep(self.retry_s)
+            return
         loop = asyncio.get_running_loop()
         while True:
             woken: asyncio.Future[None] = loop.create_future()
@@ -93,11 +107,19 @@ class Turns:
                 return
 
     def _drain(self) -> None:
+        assert self._wake_r is not None
         with contextlib.suppress(BlockingIOError):
             while os.read(self._wake_r, 4096):
                 pass
 
+    def close_wake(self) -> None:
+        for fd in (self._wake_w, self._wake_r):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._wake_r = self._wake_w = None
+
     def close(self) -> None:
-        for fd in (self._wake_w, self._wake_r, self._lock):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        self.close_wake()
+        with contextlib.suppress(OSError):
+            os.close(self._lock)

@@ -4,10 +4,13 @@ is woken by the release itself (through the FIFO), not by its fallback timer."""
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from ndx.turns import Turns, turns_path
 
@@ -80,3 +83,24 @@ def test_another_process_holding_the_turn_keeps_the_loop_serving(tmp_path: Path)
 def test_no_turns_for_memory_databases() -> None:
     assert turns_path(":memory:") is None
     assert turns_path(None) is None
+
+
+def test_without_named_pipes_waiters_poll(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_args: object, **_kw: object) -> None:
+        raise PermissionError("no FIFOs on this file system")
+
+    monkeypatch.setattr(os, "mkfifo", refuse)
+    path = turns_path(str(tmp_path / "platform.db"))
+    assert path is not None
+    holder, waiter = Turns(path), Turns(path, retry_s=0.005)
+    assert holder.try_take()
+
+    async def main() -> None:
+        asyncio.get_running_loop().call_later(0.05, holder.give)
+        await waiter.wait_take()
+
+    asyncio.run(main())
+    assert not holder.try_take()
+    waiter.give()
+    holder.close()
+    waiter.close()
