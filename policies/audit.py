@@ -20,7 +20,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -66,15 +66,18 @@ class AuditEntry:
     request_id: str | None = None
     response_hash: str | None = None
     row_count: int = 0
-    seq: int = 0  # its place in the chain: given when it is appended (the payload carries it)
+    seq: int = 0  # left 0 here: the writer puts the record's place in the chain into its payload
     status: int
     subjects: list[str] = field(default_factory=list)  # citizen ids of the records touched
     user: str | None = None  # e-mail, so a bundle names the person without the platform database
     user_id: int | None = None
 
 
-def _json_default(value: Any) -> str:
-    """What JSON lacks: dates and times in ISO 8601 (as orjson writes them), anything else (decimals) as str."""
+def _json_default(value: Any) -> Any:
+    """What JSON lacks: dates and times in ISO 8601 (as orjson writes them), a dataclass as its fields (the
+    standard library's fallback; orjson writes dataclasses itself), anything else (decimals) as str."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in fields(value)}
     isoformat = getattr(value, "isoformat", None)
     return str(isoformat()) if callable(isoformat) else str(value)
 
@@ -118,10 +121,7 @@ def payload_parts(entry: AuditEntry) -> tuple[str, str]:
     Keys are sorted, so ``seq`` sits between the keys before it and after it; joining the two halves
     gives exactly ``canonical()`` of the whole record (a test holds the two equal).
     """
-    try:  # the dataclass itself: its fields are declared in sorted order
-        text = orjson.dumps(entry, option=_ORJSON, default=_json_default).decode("utf-8")
-    except orjson.JSONEncodeError:
-        text = _CANONICAL.encode({name: getattr(entry, name) for name in ENTRY_FIELDS})
+    text = canonical(entry)  # the dataclass itself: its fields are declared in sorted order
     # the top-level "seq" is the last such key: the fields sorted after it hold no objects, and a quote
     # inside a string is escaped, so no other '"seq":' can follow it
     number = str(entry.seq)
