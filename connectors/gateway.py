@@ -27,7 +27,8 @@ from connectors.schema import table as source_table
 from ndx.direct_sql import DirectConnection
 from ndx.errors import NDXError, NotFound, Unauthenticated, Unavailable
 from policies.access import denial
-from policies.audit import AuditEntry, AuditWriter, canonical, sha256_hex
+from policies.audit import AuditEntry, canonical, sha256_hex
+from policies.audit_writer import AuditWriter
 from policies.auth import Caller, bearer_token
 from policies.decide import Action, Decision, GrantView, Resource
 from policies.decide_memo import DecisionMemo

@@ -27,7 +27,7 @@ from ndx.settings import Settings, load_settings
 from ndx.web import install_error_handlers, make_templates
 from policies import pages as policy_pages
 from policies import pages_auth, router_access, router_audit
-from policies.audit import AuditWriter
+from policies.audit_writer import AuditWriter
 from policies.auth import Sessions
 from policies.ratelimit import RateLimiter
 from quality import pages as quality_pages

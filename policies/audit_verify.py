@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
-from policies.audit import GENESIS, HEAD, INDEXED, RECORDS, SUBJECTS, chain_hash
+from policies.audit import GENESIS, HEAD, INDEXED, RECORDS, chain_hash
+from policies.audit_subjects import all_subjects
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +88,11 @@ def check_chain(
 def _stored(conn: Connection, chunk: int = 5000) -> Iterator[StoredRecord]:
     """Every record in order, with its searchable columns and its subject index rows.
 
-    The subject table is keyed (citizen_id, seq) for "who read my data", so its rows are read in one stream
-    sorted by seq and merged with the records, rather than looked up per record or per range.
+    The subject index is kept by citizen for "who read my data" (``policies.audit_subjects``), so its rows,
+    log and runs together, are read in one stream sorted by seq and merged with the records, rather than
+    looked up per record or per range.
     """
-    stream = conn.execution_options(yield_per=chunk).execute(
-        select(SUBJECTS.c.seq, SUBJECTS.c.citizen_id).order_by(SUBJECTS.c.seq, SUBJECTS.c.citizen_id)
-    )
+    stream = conn.execution_options(yield_per=chunk).execute(all_subjects())
     subjects = iter(stream)
     nxt = next(subjects, None)
     lo = 0
@@ -115,9 +115,19 @@ def _stored(conn: Connection, chunk: int = 5000) -> Iterator[StoredRecord]:
         stream.close()
 
 
+def _snapshot(conn: Connection) -> None:
+    """Read all that follows in one snapshot, so records appended and subjects moved meanwhile (the platform
+    keeps serving) never look like tampering."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")  # the driver opens no transaction for reads by itself
+    else:
+        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+
 def verify_database(engine: Engine) -> tuple[Problem | None, int]:
     """Check the whole chain in the platform database: the first problem (or None) and the records checked."""
     with engine.connect() as conn:
+        _snapshot(conn)
         problem, last_seq, last_hash = check_chain(_stored(conn))
         if problem is not None:
             return problem, last_seq

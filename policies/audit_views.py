@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from ndx.errors import Invalid
 from policies import audit
 from policies.access import authorize
+from policies.audit_subjects import subject_seqs
 from policies.auth import Caller
-from policies.models import AuditRecord, AuditSubject, utcnow
+from policies.models import AuditRecord, utcnow
 from policies.paging import check_limit, encode_cursor, int_cursor
 from policies.rules_model import dataset_rules
 
@@ -83,8 +84,7 @@ def subject_reads(
     after = int_cursor(cursor)
     q = (
         select(AuditRecord)
-        .join(AuditSubject, AuditSubject.seq == AuditRecord.seq)
-        .where(AuditSubject.citizen_id == citizen_id, AuditRecord.kind.in_(("query", "verify")))
+        .where(AuditRecord.seq.in_(subject_seqs(citizen_id)), AuditRecord.kind.in_(("query", "verify")))
         .order_by(AuditRecord.seq.desc())
         .limit(limit + 1)
     )

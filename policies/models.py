@@ -210,15 +210,44 @@ class AuditRecord(Base):
     row_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class AuditSubject(Base):
-    """The subjects (citizen ids) an audit record touched: the index behind "who read my data".
+class AuditSubjectLog(Base):
+    """The subjects (citizen ids) of the latest audit records, appended with each record in its transaction.
 
-    Keyed (citizen_id, seq), which is that lookup's order; on SQLite WITHOUT ROWID, so the key is the
-    table and a subject costs one b-tree insert.
+    Keyed (seq, citizen_id), the order records are appended in, so a batch of records touches one or two
+    pages here instead of one random page per subject in a by-citizen index. ``policies.audit_subjects``
+    moves these rows into a sorted run of ``audit_subject`` every few thousand subjects; "who read my data"
+    reads the runs and this log (a few thousand rows at most).
+    """
+
+    __tablename__ = "audit_subject_log"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    seq: Mapped[int] = mapped_column(SEQ, ForeignKey("audit_record.seq"), primary_key=True)
+    citizen_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class AuditSubject(Base):
+    """The "who read my data" index: subjects in sorted runs, keyed (run, citizen_id, seq).
+
+    A run is written once, in key order, so its pages are appended rather than rewritten at random; runs are
+    merged into larger ones (``policies.audit_subjects``), and a lookup by citizen probes each run once.
     """
 
     __tablename__ = "audit_subject"
     __table_args__ = ({"sqlite_with_rowid": False},)
 
+    run: Mapped[int] = mapped_column(Integer, ForeignKey("audit_subject_run.run"), primary_key=True)
     citizen_id: Mapped[str] = mapped_column(String(20), primary_key=True)
     seq: Mapped[int] = mapped_column(SEQ, ForeignKey("audit_record.seq"), primary_key=True)
+
+
+class AuditSubjectRun(Base):
+    """One run of the subject index: its level (0 for a run made from the log, n+1 for a merge of level-n
+    runs) and its size."""
+
+    __tablename__ = "audit_subject_run"
+
+    run: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    level: Mapped[int] = mapped_column(Integer)
+    subjects: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from typer.testing import CliRunner
 
 from ndx import migrate
@@ -22,7 +22,6 @@ from ndx.errors import Unavailable
 from policies.audit import (
     ENTRY_FIELDS,
     AuditEntry,
-    AuditWriter,
     append,
     canonical,
     chain_hash,
@@ -30,7 +29,8 @@ from policies.audit import (
 )
 from policies.audit_bundle import export_bundle, verify_bundle
 from policies.audit_verify import verify_database
-from policies.models import AuditHead, AuditRecord, AuditSubject
+from policies.audit_writer import AuditWriter
+from policies.models import AuditHead, AuditRecord, AuditSubject, AuditSubjectLog
 from tests.policies.world import World, world_fixture  # noqa: F401  (fixture)
 
 
@@ -147,29 +147,35 @@ def _tamper_column(engine: Engine) -> int:
     return 5
 
 
+def _delete_subjects(conn: Connection, *seqs: int) -> None:
+    """Remove the subjects of records ``seqs`` wherever the index keeps them (the log or a run)."""
+    conn.execute(delete(AuditSubjectLog).where(AuditSubjectLog.seq.in_(seqs)))
+    conn.execute(delete(AuditSubject).where(AuditSubject.seq.in_(seqs)))
+
+
 def _tamper_subject(engine: Engine) -> int:
     with engine.begin() as conn:
-        conn.execute(delete(AuditSubject).where(AuditSubject.seq == 6))
+        _delete_subjects(conn, 6)
     return 6
 
 
 def _tamper_deleted(engine: Engine) -> int:
     with engine.begin() as conn:
-        conn.execute(delete(AuditSubject).where(AuditSubject.seq == 3))
+        _delete_subjects(conn, 3)
         conn.execute(delete(AuditRecord).where(AuditRecord.seq == 3))
     return 3
 
 
 def _tamper_deleted_tail(engine: Engine) -> int:
     with engine.begin() as conn:
-        conn.execute(delete(AuditSubject).where(AuditSubject.seq == 10))
+        _delete_subjects(conn, 10)
         conn.execute(delete(AuditRecord).where(AuditRecord.seq == 10))
     return 10
 
 
 def _tamper_reordered(engine: Engine) -> int:
     with engine.begin() as conn:
-        conn.execute(delete(AuditSubject).where(AuditSubject.seq.in_((7, 8))))
+        _delete_subjects(conn, 7, 8)
         conn.execute(update(AuditRecord).where(AuditRecord.seq == 7).values(seq=1000))
         conn.execute(update(AuditRecord).where(AuditRecord.seq == 8).values(seq=7))
         conn.execute(update(AuditRecord).where(AuditRecord.seq == 1000).values(seq=8))

@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 
 from ndx import migrate
 from ndx.db import make_engine
-from policies.audit import AuditWriter
 from policies.audit_verify import verify_database
+from policies.audit_writer import AuditWriter
 from tests.policies.test_audit_chain import entry
 
 
