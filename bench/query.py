@@ -194,9 +194,12 @@ def bench_app() -> Any:
         c = w.checkpointer
         waits = w.turn_waits
         wal = f"; {c.checkpoints:,} WAL checkpoints, longest log {c.max_frames:,} pages" if c else ""
+        s = w.subjects
+        subjects = f"; subject index: {s.flushes} flushes, {s.merges} merges, longest step {s.longest_s * 1e3:.1f} ms"
         print(
             f"worker {os.getpid()}: {w.records:,} audit records in {w.batches:,} batches "
-            f"({w.records / max(w.batches, 1):.1f} records, {ms:.2f} ms each; {waits:,} waits for a turn){wal}",
+            f"({w.records / max(w.batches, 1):.1f} records, {ms:.2f} ms each; {waits:,} waits for a turn){wal}"
+            f"{subjects}",
             file=sys.stderr,
             flush=True,
         )

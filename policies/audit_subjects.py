@@ -2,27 +2,39 @@
 
 Each audit record's subjects (citizen ids) are appended to ``audit_subject_log`` in the record's own
 transaction, keyed (seq, citizen_id): a batch of records touches a page or two there. A by-citizen index
-written at the same time would dirty one random page per subject, which measured as a third of the audit's
+written at the same time dirtied one random page per subject, which measured as a third of the audit's
 cost on the query route. A ``SubjectIndexer`` thread moves the log, once it holds ``flush_rows`` subjects,
-into a new run of ``audit_subject`` written in key order (``flush``), and merges ``fanout`` runs of one
-level into one of the next (``merge``), up to ``max_level``; the runs of the top level are kept as they
-are. So a lookup probes each run once and scans the log (``SUBJECT_SEQS``), and every move is one
-transaction: a reader sees each subject in exactly one place.
+into a new run of ``audit_subject`` written in key order (``flush``), and merges ``fanout`` live runs of
+one level into one run of the next, up to ``MAX_LEVEL`` (runs of the top level stay as they are). A lookup
+probes each live run once and scans the log (``subject_seqs``).
 
-Flushes and merges lock the chain's head row first, like every append, so the log does not move under a
-flush and two indexers (workers, replicas) never merge the same runs; on SQLite they also take the
-writers' turn (``ndx.turns``) so the event loop's writer waits without blocking.
+Every step is a short transaction, so the writers it holds back wait milliseconds, never the length of a
+merge: a merge claims its input runs (``claim_merge``), writes the new run as ``building`` in slices of
+about ``slice_rows`` by citizen id (``merge_slice``), then in one transaction makes it ``live`` and its
+inputs ``retired`` (``finish_merge``), whose rows are then deleted in chunks (``drop_retired``). Readers
+see live runs and the log only, so each subject is in exactly one place for them at any moment. A merge
+left unfinished (its process died) is abandoned after ``abandon_s`` and its inputs go back to the pool.
+
+Each transaction locks the chain's head row first, like every append: the log does not move under a flush,
+and two indexers (workers, replicas) never claim the same runs. On SQLite they also take the writers' turn
+(``ndx.turns``), so the event loop's writer waits for them without blocking.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
 from pathlib import Path
-from typing import cast
+from typing import TypeVar, cast
 
-from sqlalchemy import Table, delete, func, insert, literal, select, union_all
+from sqlalchemy import Table, delete, func, insert, literal, select, tuple_, union_all, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
 
@@ -34,71 +46,142 @@ log = logging.getLogger("ndx.audit.subjects")
 LOG = cast(Table, AuditSubjectLog.__table__)
 RUNS = cast(Table, AuditSubject.__table__)
 RUN = cast(Table, AuditSubjectRun.__table__)
+T = TypeVar("T")
+MAX_LEVEL = 2  # runs of this level are never merged (the upgrade to p0003 puts the old index there)
+_LIVE = select(RUN.c.run).where(RUN.c.state == "live")
 
 
 def subject_seqs(citizen_id: str) -> Select[tuple[int]]:
-    """The sequence numbers of the records that touched ``citizen_id``: one probe per run, plus the log."""
-    in_runs = select(RUNS.c.seq).where(RUNS.c.run.in_(select(RUN.c.run)), RUNS.c.citizen_id == citizen_id)
+    """The sequence numbers of the records that touched ``citizen_id``: one probe per live run, and the log."""
+    in_runs = select(RUNS.c.seq).where(RUNS.c.run.in_(_LIVE), RUNS.c.citizen_id == citizen_id)
     return cast(Select[tuple[int]], union_all(select(LOG.c.seq).where(LOG.c.citizen_id == citizen_id), in_runs))
 
 
 def all_subjects() -> Select[tuple[int, str]]:
-    """Every (seq, citizen_id) of the index, log and runs together, in that order (for ``ndx audit verify``)."""
-    both = union_all(select(LOG.c.seq, LOG.c.citizen_id), select(RUNS.c.seq, RUNS.c.citizen_id)).subquery()
+    """Every (seq, citizen_id) of the index, log and live runs, in that order (for ``ndx audit verify``)."""
+    live = select(RUNS.c.seq, RUNS.c.citizen_id).where(RUNS.c.run.in_(_LIVE))
+    both = union_all(select(LOG.c.seq, LOG.c.citizen_id), live).subquery()
     return select(both.c.seq, both.c.citizen_id).order_by(both.c.seq, both.c.citizen_id)
-
-
-def _next_run(conn: Connection) -> int:
-    return int(conn.scalar(select(func.max(RUN.c.run))) or 0) + 1
-
-
-def flush(conn: Connection, *, min_rows: int = 1) -> int:
-    """Move the log into a new level-0 run if it holds ``min_rows`` subjects or more; how many moved.
-    Call inside a transaction: the head's lock keeps appends out until it commits."""
-    conn.execute(LOCK_HEAD).first()
-    count = int(conn.scalar(select(func.count()).select_from(LOG)) or 0)
-    if count < max(min_rows, 1):
-        return 0
-    run = _next_run(conn)
-    conn.execute(insert(RUN).values(run=run, level=0, subjects=count, created_at=utcnow()))
-    ordered = select(literal(run), LOG.c.citizen_id, LOG.c.seq).order_by(LOG.c.citizen_id, LOG.c.seq)
-    conn.execute(insert(RUNS).from_select(["run", "citizen_id", "seq"], ordered))
-    conn.execute(delete(LOG))
-    return count
-
-
-def merge(conn: Connection, *, fanout: int, max_level: int) -> int:
-    """Merge the oldest ``fanout`` runs of the lowest level that has that many (below ``max_level``) into
-    one run of the next level; how many subjects it rewrote (0: nothing due). Call inside a transaction."""
-    conn.execute(LOCK_HEAD).first()
-    for level in range(max_level):
-        rows = conn.execute(
-            select(RUN.c.run, RUN.c.subjects).where(RUN.c.level == level).order_by(RUN.c.run).limit(fanout)
-        ).all()
-        if len(rows) < fanout:
-            continue
-        runs = [int(r.run) for r in rows]
-        total = sum(int(r.subjects) for r in rows)
-        new = _next_run(conn)
-        conn.execute(insert(RUN).values(run=new, level=level + 1, subjects=total, created_at=utcnow()))
-        ordered = (
-            select(literal(new), RUNS.c.citizen_id, RUNS.c.seq)
-            .where(RUNS.c.run.in_(runs))
-            .order_by(RUNS.c.citizen_id, RUNS.c.seq)
-        )
-        conn.execute(insert(RUNS).from_select(["run", "citizen_id", "seq"], ordered))
-        conn.execute(delete(RUNS).where(RUNS.c.run.in_(runs)))
-        conn.execute(delete(RUN).where(RUN.c.run.in_(runs)))
-        return total
-    return 0
 
 
 def log_size(conn: Connection) -> int:
     return int(conn.scalar(select(func.count()).select_from(LOG)) or 0)
 
 
+def _new_run(conn: Connection, level: int, subjects: int, state: str) -> int:
+    run = int(conn.scalar(select(func.max(RUN.c.run))) or 0) + 1
+    conn.execute(insert(RUN).values(run=run, level=level, subjects=subjects, state=state, created_at=utcnow()))
+    return run
+
+
+def flush(conn: Connection, *, min_rows: int = 1) -> int:
+    """Move the log into a new live level-0 run if it holds ``min_rows`` subjects or more; how many moved.
+    Call inside a transaction: the head's lock keeps appends out until it commits."""
+    conn.execute(LOCK_HEAD).first()
+    count = log_size(conn)
+    if count < max(min_rows, 1):
+        return 0
+    run = _new_run(conn, 0, count, "live")
+    ordered = select(literal(run), LOG.c.citizen_id, LOG.c.seq).order_by(LOG.c.citizen_id, LOG.c.seq)
+    conn.execute(insert(RUNS).from_select(["run", "citizen_id", "seq"], ordered))
+    conn.execute(delete(LOG))
+    return count
+
+
+@dataclass(frozen=True, slots=True)
+class Merge:
+    run: int  # the run being built
+    inputs: tuple[int, ...]
+    subjects: int
+
+
+def claim_merge(conn: Connection, *, fanout: int, max_level: int = MAX_LEVEL) -> Merge | None:
+    """Claim the oldest ``fanout`` unclaimed live runs of the lowest level that has that many (below
+    ``max_level``) and open a ``building`` run of the next level for them; None if no merge is due."""
+    conn.execute(LOCK_HEAD).first()
+    for level in range(max_level):
+        rows = conn.execute(
+            select(RUN.c.run, RUN.c.subjects)
+            .where(RUN.c.level == level, RUN.c.state == "live", RUN.c.into_run.is_(None))
+            .order_by(RUN.c.run)
+            .limit(fanout)
+        ).all()
+        if len(rows) < fanout:
+            continue
+        inputs = tuple(int(r.run) for r in rows)
+        merge = Merge(_new_run(conn, level + 1, sum(int(r.subjects) for r in rows), "building"), inputs, 0)
+        conn.execute(update(RUN).where(RUN.c.run.in_(inputs)).values(into_run=merge.run))
+        return Merge(merge.run, inputs, sum(int(r.subjects) for r in rows))
+    return None
+
+
+def slice_bounds(conn: Connection, merge: Merge, slice_rows: int) -> list[str]:
+    """Citizen ids that cut the merge into slices of about ``slice_rows`` subjects, taken from its largest
+    input (subjects are spread evenly over citizen ids, so every input splits about alike there)."""
+    slices = -(-merge.subjects // max(slice_rows, 1))
+    if slices <= 1:
+        return []
+    largest = conn.execute(
+        select(RUN.c.run).where(RUN.c.run.in_(merge.inputs)).order_by(RUN.c.subjects.desc(), RUN.c.run).limit(1)
+    ).scalar_one()
+    keys = list(conn.scalars(select(RUNS.c.citizen_id).where(RUNS.c.run == largest).order_by(RUNS.c.citizen_id)))
+    step = max(len(keys) // slices, 1)
+    return sorted({keys[i] for i in range(step, len(keys), step)})
+
+
+def merge_slice(conn: Connection, merge: Merge, low: str | None, high: str | None) -> None:
+    """Copy the inputs' subjects with ``low <= citizen_id < high`` into the new run, in key order."""
+    conn.execute(LOCK_HEAD).first()
+    ordered = select(literal(merge.run), RUNS.c.citizen_id, RUNS.c.seq).where(RUNS.c.run.in_(merge.inputs))
+    if low is not None:
+        ordered = ordered.where(RUNS.c.citizen_id >= low)
+    if high is not None:
+        ordered = ordered.where(RUNS.c.citizen_id < high)
+    conn.execute(
+        insert(RUNS).from_select(["run", "citizen_id", "seq"], ordered.order_by(RUNS.c.citizen_id, RUNS.c.seq))
+    )
+
+
+def finish_merge(conn: Connection, merge: Merge) -> bool:
+    """Make the new run live and retire its inputs, in one transaction; False if the merge was abandoned."""
+    conn.execute(LOCK_HEAD).first()
+    made = conn.execute(update(RUN).where(RUN.c.run == merge.run, RUN.c.state == "building").values(state="live"))
+    if made.rowcount != 1:
+        return False
+    conn.execute(update(RUN).where(RUN.c.into_run == merge.run).values(state="retired"))
+    return True
+
+
+def abandon_stale(conn: Connection, older_than: timedelta) -> int:
+    """Give up merges started longer ago than ``older_than`` (their process died): the runs they were
+    building are retired, their inputs unclaimed. How many were abandoned."""
+    conn.execute(LOCK_HEAD).first()
+    stale = list(
+        conn.scalars(select(RUN.c.run).where(RUN.c.state == "building", RUN.c.created_at < utcnow() - older_than))
+    )
+    if stale:
+        conn.execute(update(RUN).where(RUN.c.run.in_(stale)).values(state="retired"))
+        conn.execute(update(RUN).where(RUN.c.into_run.in_(stale), RUN.c.state == "live").values(into_run=None))
+    return len(stale)
+
+
+def drop_retired(conn: Connection, chunk: int) -> int:
+    """Delete up to ``chunk`` rows of one retired run, and the run itself once it is empty; rows deleted."""
+    conn.execute(LOCK_HEAD).first()
+    run = conn.scalar(select(RUN.c.run).where(RUN.c.state == "retired").order_by(RUN.c.run).limit(1))
+    if run is None:
+        return 0
+    some = select(RUNS.c.run, RUNS.c.citizen_id, RUNS.c.seq).where(RUNS.c.run == run).limit(chunk)
+    deleted = int(
+        conn.execute(delete(RUNS).where(tuple_(RUNS.c.run, RUNS.c.citizen_id, RUNS.c.seq).in_(some))).rowcount or 0
+    )
+    if deleted < chunk:
+        conn.execute(delete(RUN).where(RUN.c.run == run))
+    return max(deleted, 1)
+
+
 class SubjectIndexer:
-    """Flushes the subject log into runs and merges runs, from a daemon thread (see the module)."""
+    """Flushes the subject log into runs, merges runs and deletes retired ones, from a daemon thread."""
 
     def __init__(
         self,
@@ -108,7 +191,9 @@ class SubjectIndexer:
         interval_s: float = 0.5,
         flush_rows: int = 4096,
         fanout: int = 16,
-        max_level: int = 1,
+        max_level: int = MAX_LEVEL,
+        slice_rows: int = 4096,
+        abandon_s: float = 600.0,
     ) -> None:
         self._engine = engine
         self._lock_path = lock_path
@@ -116,10 +201,14 @@ class SubjectIndexer:
         self.flush_rows = flush_rows
         self.fanout = fanout
         self.max_level = max_level
+        self.slice_rows = slice_rows
+        self.abandon_s = abandon_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._turns: Turns | None = None
         self.flushes = 0
         self.merges = 0
+        self.longest_s = 0.0  # the longest single transaction: what a writer may have waited for
 
     def start(self) -> None:
         if self._thread is not None and self._thread.is_alive():
@@ -134,47 +223,56 @@ class SubjectIndexer:
             self._thread.join()
             self._thread = None
 
-    def step(self, turns: Turns | None = None) -> bool:
-        """One flush (if the log is full enough) and one merge (if due); whether anything moved."""
-        moved = False
+    def step(self) -> bool:
+        """Flush the log if it is full enough, then do one whole merge if one is due, then delete retired
+        runs; whether anything moved."""
         with self._engine.connect() as conn:
             due = log_size(conn) >= self.flush_rows
-        if due and self._locked(turns, lambda c: flush(c, min_rows=self.flush_rows)):
+        moved = False
+        if due and self._tx(lambda c: flush(c, min_rows=self.flush_rows)):
             self.flushes += 1
             moved = True
-        if self._due_merge() and self._locked(turns, lambda c: merge(c, fanout=self.fanout, max_level=self.max_level)):
-            self.merges += 1
+        self._tx(lambda c: abandon_stale(c, timedelta(seconds=self.abandon_s)))
+        merge = self._tx(lambda c: claim_merge(c, fanout=self.fanout, max_level=self.max_level))
+        if merge is not None:
+            with self._engine.connect() as conn:
+                bounds = slice_bounds(conn, merge, self.slice_rows)
+            edges: list[str | None] = [None, *bounds, None]
+            for low, high in itertools.pairwise(edges):
+                if self._stop.is_set():
+                    return moved  # left building: abandoned after abandon_s, its inputs merged again
+                self._tx(partial(merge_slice, merge=merge, low=low, high=high))
+            if self._tx(lambda c: finish_merge(c, merge)):
+                self.merges += 1
+                moved = True
+        while not self._stop.is_set() and self._tx(lambda c: drop_retired(c, self.slice_rows)):
             moved = True
         return moved
 
-    def _due_merge(self) -> bool:
-        with self._engine.connect() as conn:
-            counts = conn.execute(
-                select(RUN.c.level, func.count()).where(RUN.c.level < self.max_level).group_by(RUN.c.level)
-            ).all()
-        return any(int(n) >= self.fanout for _, n in counts)
-
-    def _locked(self, turns: Turns | None, work: object) -> int:
-        assert callable(work)
-        if turns is not None:
-            turns.take()
+    def _tx(self, work: Callable[[Connection], T]) -> T:
+        """``work`` in one transaction, in the writers' turn on SQLite."""
+        if self._turns is not None:
+            self._turns.take()
+        started = time.perf_counter()
         try:
             with self._engine.begin() as conn:
-                return int(work(conn))
+                return work(conn)
         finally:
-            if turns is not None:
-                turns.give()
+            self.longest_s = max(self.longest_s, time.perf_counter() - started)
+            if self._turns is not None:
+                self._turns.give()
 
     def _run(self) -> None:
-        turns = Turns(self._lock_path) if self._lock_path else None
+        self._turns = Turns(self._lock_path) if self._lock_path else None
         try:
             while not self._stop.wait(self.interval_s):
                 try:
-                    while self.step(turns) and not self._stop.is_set():
+                    while self.step() and not self._stop.is_set():
                         pass
                 except Exception as exc:  # the next turn retries; appends never depend on this thread
                     log.warning("subject index upkeep failed: %s", exc)
         finally:
-            if turns is not None:
+            if self._turns is not None:
                 with contextlib.suppress(OSError):
-                    turns.close()
+                    self._turns.close()
+                self._turns = None

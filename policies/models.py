@@ -243,11 +243,16 @@ class AuditSubject(Base):
 
 class AuditSubjectRun(Base):
     """One run of the subject index: its level (0 for a run made from the log, n+1 for a merge of level-n
-    runs) and its size."""
+    runs), its size, and its state: ``live`` (read by lookups), ``building`` (a merge is writing it, in
+    slices) or ``retired`` (merged into ``into_run``, its rows being deleted); a live run being merged
+    names the run it goes ``into_run``."""
 
     __tablename__ = "audit_subject_run"
+    __table_args__ = (CheckConstraint("state IN ('live', 'building', 'retired')", name="state"),)
 
     run: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     level: Mapped[int] = mapped_column(Integer)
     subjects: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(10), default="live")
+    into_run: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -36,7 +36,10 @@ def upgrade() -> None:
         sa.Column("run", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("level", sa.Integer(), nullable=False),
         sa.Column("subjects", sa.Integer(), nullable=False),
+        sa.Column("state", sa.String(length=10), nullable=False),
+        sa.Column("into_run", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("state IN ('live', 'building', 'retired')", name=op.f("ck_audit_subject_run_state")),
         sa.PrimaryKeyConstraint("run", name=op.f("pk_audit_subject_run")),
     )
     _log_table()
@@ -54,13 +57,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("run", "citizen_id", "seq", name=op.f("pk_audit_subject")),
         sqlite_with_rowid=False,
     )
-    # what the old index held becomes run 1, written here once in key order (an upgrade may take a while)
+    # what the old index held becomes run 1, of the top level (never merged again; policies.audit_subjects
+    # MAX_LEVEL), written here once in key order (an upgrade may take a while)
     conn = op.get_bind()
     count = conn.execute(sa.text("SELECT count(*) FROM audit_subject_log")).scalar_one()
     if count:
         conn.execute(
             sa.text(
-                "INSERT INTO audit_subject_run (run, level, subjects, created_at) VALUES (1, 1, :n, CURRENT_TIMESTAMP)"
+                "INSERT INTO audit_subject_run (run, level, subjects, state, created_at) "
+                "VALUES (1, 2, :n, 'live', CURRENT_TIMESTAMP)"
             ),
             {"n": count},
         )
