@@ -34,7 +34,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar, cast
 
-from sqlalchemy import Table, delete, func, insert, literal, select, tuple_, union_all, update
+from sqlalchemy import Table, and_, delete, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
 
@@ -166,18 +166,23 @@ def abandon_stale(conn: Connection, older_than: timedelta) -> int:
 
 
 def drop_retired(conn: Connection, chunk: int) -> int:
-    """Delete up to ``chunk`` rows of one retired run, and the run itself once it is empty; rows deleted."""
+    """Delete up to about ``chunk`` rows of one retired run (a key range, so a range of pages), and the run
+    itself once it is empty; how many rows it deleted (at least 1 when it did anything)."""
     conn.execute(LOCK_HEAD).first()
     run = conn.scalar(select(RUN.c.run).where(RUN.c.state == "retired").order_by(RUN.c.run).limit(1))
     if run is None:
         return 0
-    some = select(RUNS.c.run, RUNS.c.citizen_id, RUNS.c.seq).where(RUNS.c.run == run).limit(chunk)
-    deleted = int(
-        conn.execute(delete(RUNS).where(tuple_(RUNS.c.run, RUNS.c.citizen_id, RUNS.c.seq).in_(some))).rowcount or 0
-    )
-    if deleted < chunk:
+    mine = RUNS.c.run == run
+    key = (RUNS.c.citizen_id, RUNS.c.seq)
+    upto = conn.execute(select(*key).where(mine).order_by(*key).offset(chunk).limit(1)).first()
+    if upto is None:
+        conn.execute(delete(RUNS).where(mine))
         conn.execute(delete(RUN).where(RUN.c.run == run))
-    return max(deleted, 1)
+        return 1
+    citizen, seq = upto  # the first ``chunk`` rows are those before this key
+    before = and_(RUNS.c.citizen_id <= citizen, or_(RUNS.c.citizen_id < citizen, RUNS.c.seq < seq))
+    conn.execute(delete(RUNS).where(mine, before))
+    return chunk
 
 
 class SubjectIndexer:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.engine import Engine
 
 from ndx import migrate
@@ -217,3 +217,21 @@ def test_upgrade_moves_the_old_index_into_one_run_and_downgrade_brings_it_back(
         rows = conn.execute(text("SELECT citizen_id, seq FROM audit_subject ORDER BY seq")).all()
     assert [tuple(r) for r in rows] == [(CITIZENS[5], 1), (CITIZENS[5], 2), (CITIZENS[6], 3)]
     eng.dispose()
+
+
+def test_retired_runs_are_deleted_in_chunks_even_where_one_person_fills_several(engine: Engine) -> None:
+    with engine.begin() as conn:
+        append(conn, [_entry([CITIZENS[3]]) for _ in range(23)] + [_entry([CITIZENS[1]]), _entry([CITIZENS[9]])])
+        flush(conn)
+        conn.execute(update(RUN).values(state="retired"))
+    rounds = 0
+    while True:
+        with engine.begin() as conn:
+            if not drop_retired(conn, 4):
+                break
+        rounds += 1
+        assert rounds < 20
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(RUNS)) == 0
+        assert conn.scalar(select(func.count()).select_from(RUN)) == 0
+    assert rounds == 7  # six chunks of four, then the last row with the run itself
