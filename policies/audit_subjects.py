@@ -34,7 +34,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar, cast
 
-from sqlalchemy import Table, and_, delete, func, insert, literal, or_, select, union_all, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
 
@@ -49,6 +49,12 @@ RUN = cast(Table, AuditSubjectRun.__table__)
 T = TypeVar("T")
 MAX_LEVEL = 2  # runs of this level are never merged (the upgrade to p0003 puts the old index there)
 _LIVE = select(RUN.c.run).where(RUN.c.state == "live")
+_STATES = select(RUN.c.state, func.count()).group_by(RUN.c.state)
+_MERGEABLE = (
+    select(RUN.c.level, func.count())
+    .where(RUN.c.state == "live", RUN.c.into_run.is_(None), RUN.c.level < bindparam("top"))
+    .group_by(RUN.c.level)
+)
 
 
 def subject_seqs(citizen_id: str) -> Select[tuple[int]]:
@@ -214,6 +220,7 @@ class SubjectIndexer:
         self.flushes = 0
         self.merges = 0
         self.longest_s = 0.0  # the longest single transaction: what a writer may have waited for
+        self._last_abandon_check = float("-inf")
 
     def start(self) -> None:
         if self._thread is not None and self._thread.is_alive():
@@ -230,15 +237,20 @@ class SubjectIndexer:
 
     def step(self) -> bool:
         """Flush the log if it is full enough, then do one whole merge if one is due, then delete retired
-        runs; whether anything moved."""
+        runs; whether anything moved. What is due is read first without a lock: an idle step writes nothing."""
         with self._engine.connect() as conn:
             due = log_size(conn) >= self.flush_rows
+            states = {str(state): int(n) for state, n in conn.execute(_STATES).all()}
+            merge_due = any(int(n) >= self.fanout for _, n in conn.execute(_MERGEABLE, {"top": self.max_level}))
         moved = False
         if due and self._tx(lambda c: flush(c, min_rows=self.flush_rows)):
             self.flushes += 1
             moved = True
-        self._tx(lambda c: abandon_stale(c, timedelta(seconds=self.abandon_s)))
-        merge = self._tx(lambda c: claim_merge(c, fanout=self.fanout, max_level=self.max_level))
+        now = time.monotonic()
+        if states.get("building") and now - self._last_abandon_check >= min(self.abandon_s, 60.0):
+            self._last_abandon_check = now
+            self._tx(lambda c: abandon_stale(c, timedelta(seconds=self.abandon_s)))
+        merge = self._tx(lambda c: claim_merge(c, fanout=self.fanout, max_level=self.max_level)) if merge_due else None
         if merge is not None:
             with self._engine.connect() as conn:
                 bounds = slice_bounds(conn, merge, self.slice_rows)
@@ -250,8 +262,10 @@ class SubjectIndexer:
             if self._tx(lambda c: finish_merge(c, merge)):
                 self.merges += 1
                 moved = True
-        while not self._stop.is_set() and self._tx(lambda c: drop_retired(c, self.slice_rows)):
-            moved = True
+            states["retired"] = 1
+        if states.get("retired"):
+            while not self._stop.is_set() and self._tx(lambda c: drop_retired(c, self.slice_rows)):
+                moved = True
         return moved
 
     def _tx(self, work: Callable[[Connection], T]) -> T:

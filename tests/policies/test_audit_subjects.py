@@ -235,3 +235,19 @@ def test_retired_runs_are_deleted_in_chunks_even_where_one_person_fills_several(
         assert conn.scalar(select(func.count()).select_from(RUNS)) == 0
         assert conn.scalar(select(func.count()).select_from(RUN)) == 0
     assert rounds == 7  # six chunks of four, then the last row with the run itself
+
+
+def test_an_idle_step_opens_no_write_transaction(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    with engine.begin() as conn:
+        append(conn, [_entry([CITIZENS[k]]) for k in range(3)])
+        flush(conn)
+    indexer = SubjectIndexer(engine, None, flush_rows=10, fanout=4)
+    writes: list[object] = []
+    real = indexer._tx
+    monkeypatch.setattr(indexer, "_tx", lambda work: writes.append(work) or real(work))
+    assert not indexer.step()
+    assert writes == []  # nothing due: the writers' turn and the head's lock are left alone
+    with engine.begin() as conn:
+        append(conn, [_entry([CITIZENS[k % 40]]) for k in range(10)])
+    assert indexer.step()
+    assert len(writes) == 1 and _counts(engine)[:2] == (0, 2)
