@@ -1,9 +1,13 @@
 """The tamper-evident audit log: one append-only hash chain of records, written before any answer leaves.
 
 Each record's ``payload`` is canonical JSON (sorted keys, no spaces, UTF-8) that includes its sequence
-number; its hash is ``sha256(prev_hash + "\\n" + payload)``. The head row (one row, ``audit_head``) holds
-the last sequence number and hash: every appender locks it first, so the chain has one order across
-threads, workers and replicas, and a deleted tail is caught because the head still names it.
+number; its hash is ``sha256(prev_hash + "\\n" + sha256(payload))`` (``hash_v`` 2; records written before
+migration p0004 hashed the payload's text itself, ``hash_v`` 1). Hashing the payload's digest lets an
+evidence bundle prove the links of the records around a request while showing only their digests.
+
+The head row (one row, ``audit_head``) holds the last sequence number and hash: every appender locks it
+first, so the chain has one order across threads, workers and replicas, and a deleted tail is caught
+because the head still names it.
 
 Each entry's payload is serialised when it is queued (``queued``), around a slot for its sequence number,
 so the part of an append that holds the head's lock is string joins and sha256 (``link``). Requests hand
@@ -95,8 +99,19 @@ def sha256_hex(data: bytes | str) -> str:
     return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
 
 
-def chain_hash(prev_hash: str, payload: str) -> str:
-    return sha256_hex(prev_hash + "\n" + payload)
+HASH_V = 2  # how new records are hashed (see the module)
+
+
+def link_hash(prev_hash: str, payload_sha256: str) -> str:
+    """A version-2 record's hash from the hash before it and its payload's sha256 (hex)."""
+    return sha256_hex(prev_hash + "\n" + payload_sha256)
+
+
+def chain_hash(prev_hash: str, payload: str, hash_v: int = HASH_V) -> str:
+    """A record's hash: version 2 covers the payload's sha256, version 1 the payload's text."""
+    if hash_v == 1:
+        return sha256_hex(prev_hash + "\n" + payload)
+    return link_hash(prev_hash, sha256_hex(payload))
 
 
 ENTRY_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(AuditEntry))
@@ -162,7 +177,7 @@ def link(
         seq += 1
         payload = q.head + str(seq) + q.tail
         digest = chain_hash(prev, payload)
-        rows.append({"seq": seq, "prev_hash": prev, "hash": digest, "payload": payload, **q.columns})
+        rows.append({"seq": seq, "prev_hash": prev, "hash": digest, "hash_v": HASH_V, "payload": payload, **q.columns})
         subjects.extend({"seq": seq, "citizen_id": s} for s in q.subjects)
         seqs.append(seq)
         prev = digest

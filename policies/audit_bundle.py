@@ -1,10 +1,12 @@
 """Evidence bundles: the audit records of one request and the chain segment that ties them to the head.
 
-``export_bundle`` writes ``manifest.json`` and ``records.jsonl`` (the records from the first one of the
-request up to the head). ``verify_bundle`` checks such a folder with nothing but the standard library's
-sha256 and JSON: every record's hash, every link, that the request's records are in the segment, and that
-the segment ends at the head hash named in the manifest (a value an auditor may compare with a published
-or separately obtained head).
+``export_bundle`` writes ``manifest.json`` and ``records.jsonl``: the records from the first one of the
+request up to the head, the request's own with their payloads, every other one (another agency's call)
+with only the sha256 of its payload, which its hash covers (``hash_v`` 2; a record written before
+migration p0004, ``hash_v`` 1, must show its payload). ``verify_bundle`` checks such a folder with nothing
+but the standard library's sha256 and JSON: every record's hash, every link, that the request's records
+are in the segment with their payloads, and that the segment ends at the head hash named in the manifest
+(a value an auditor may compare with a published or separately obtained head).
 """
 
 from __future__ import annotations
@@ -18,17 +20,21 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from ndx.errors import Invalid, NotFound
-from policies.audit import GENESIS, HEAD, RECORDS
+from policies.audit import GENESIS, HEAD, RECORDS, sha256_hex
 from policies.audit_verify import Problem, StoredRecord, check_chain
 
-FORMAT = "ndx-audit-bundle/1"
+FORMAT = "ndx-audit-bundle/2"
+FORMATS = ("ndx-audit-bundle/1", FORMAT)  # /1: every line with its payload, all hashed over the text
 README = """NDX audit evidence bundle
 
 manifest.json   the request id, the sequence numbers of its records, and the chain head (seq, hash)
-records.jsonl   one record per line, in order: seq, prev_hash, hash, payload (canonical JSON)
+records.jsonl   one record per line, in order: seq, prev_hash, hash, hash_v, and either payload
+                (canonical JSON: the request's own records) or payload_sha256 (other calls, not shown)
 
-Each record's hash is sha256(prev_hash + "\\n" + payload) in hex; each prev_hash is the hash of the line
-before; the last hash is the head's. Check with `ndx audit verify --bundle DIR` or any sha256 tool.
+With hash_v 2 a record's hash is sha256(prev_hash + "\\n" + payload_sha256), where payload_sha256 is the
+sha256 of the payload's UTF-8 text; with hash_v 1 (older records) sha256(prev_hash + "\\n" + payload). All
+in hex; each prev_hash is the hash of the line before; the last hash is the head's. Check with
+`ndx audit verify --bundle DIR` or any sha256 tool.
 """
 
 
@@ -45,20 +51,29 @@ def export_bundle(engine: Engine, request_id: str, out_dir: Path) -> dict[str, A
             raise NotFound(f"no audit record has request id {request_id!r}")
         head = conn.execute(select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1)).one()
         rows = conn.execute(
-            select(RECORDS.c.seq, RECORDS.c.prev_hash, RECORDS.c.hash, RECORDS.c.payload)
+            select(RECORDS.c.seq, RECORDS.c.prev_hash, RECORDS.c.hash, RECORDS.c.hash_v, RECORDS.c.payload)
             .where(RECORDS.c.seq >= seqs[0], RECORDS.c.seq <= int(head[0]))
             .order_by(RECORDS.c.seq)
         ).all()
     out_dir.mkdir(parents=True, exist_ok=True)
+    own = set(seqs)
+    hidden = 0
     with (out_dir / "records.jsonl").open("w", encoding="utf-8") as fh:
         for r in rows:
-            fh.write(json.dumps({"seq": r.seq, "prev_hash": r.prev_hash, "hash": r.hash, "payload": r.payload}) + "\n")
+            line: dict[str, Any] = {"seq": r.seq, "prev_hash": r.prev_hash, "hash": r.hash, "hash_v": r.hash_v}
+            if r.seq in own or r.hash_v == 1:
+                line["payload"] = r.payload
+            else:
+                line["payload_sha256"] = sha256_hex(r.payload)
+                hidden += 1
+            fh.write(json.dumps(line) + "\n")
     manifest = {
         "format": FORMAT,
         "request_id": request_id,
         "records": seqs,
         "head": {"seq": int(head[0]), "hash": str(head[1])},
-        "hash": 'sha256(prev_hash + "\\n" + payload)',
+        "hash": {"2": 'sha256(prev_hash + "\\n" + payload_sha256)', "1": 'sha256(prev_hash + "\\n" + payload)'},
+        "shown_by_digest_only": hidden,
         "exported_at": datetime.now(UTC).isoformat(),
     }
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -71,8 +86,18 @@ def _read_records(path: Path) -> list[StoredRecord]:
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         try:
             d = json.loads(line)
-            records.append(StoredRecord(int(d["seq"]), str(d["prev_hash"]), str(d["hash"]), str(d["payload"])))
-        except (ValueError, KeyError, TypeError):
+            payload, digest = d.get("payload"), d.get("payload_sha256")
+            records.append(
+                StoredRecord(
+                    int(d["seq"]),
+                    str(d["prev_hash"]),
+                    str(d["hash"]),
+                    None if payload is None else str(payload),
+                    hash_v=int(d.get("hash_v", 1)),
+                    payload_sha256=None if digest is None else str(digest),
+                )
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise Invalid(f"{path}:{n}: not a bundle record") from None
     return records
 
@@ -86,7 +111,7 @@ def verify_bundle(folder: Path) -> tuple[Problem | None, dict[str, Any]]:
         raise Invalid(f"{folder}: not an audit bundle ({exc.strerror}: {exc.filename})") from None
     except ValueError:
         raise Invalid(f"{folder}/manifest.json: not JSON") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") not in FORMATS:
         raise Invalid(f"{folder}/manifest.json: not an {FORMAT} manifest")
     wanted: list[int] = list(manifest.get("records") or [])
     if not records:
@@ -99,7 +124,11 @@ def verify_bundle(folder: Path) -> tuple[Problem | None, dict[str, Any]]:
     by_seq = {r.seq: r for r in records}
     for seq in wanted:
         rec = by_seq.get(seq)
-        if rec is None or json.loads(rec.payload).get("request_id") != manifest.get("request_id"):
+        if (
+            rec is None
+            or rec.payload is None
+            or json.loads(rec.payload).get("request_id") != manifest.get("request_id")
+        ):
             return Problem(seq, f"record {seq} of request {manifest.get('request_id')} is not in the bundle"), manifest
     head = manifest.get("head") or {}
     if head.get("seq") != last_seq or head.get("hash") != last_hash:

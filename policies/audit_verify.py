@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
-from policies.audit import GENESIS, HEAD, INDEXED, RECORDS, chain_hash
+from policies.audit import GENESIS, HEAD, INDEXED, RECORDS, chain_hash, link_hash, sha256_hex
 from policies.audit_subjects import all_subjects
 
 
@@ -24,9 +24,11 @@ class StoredRecord:
     seq: int
     prev_hash: str
     hash: str
-    payload: str
+    payload: str | None  # None: a bundle shows only its digest (another request's record)
     columns: dict[str, Any] | None = None  # the searchable columns, when read from the database
     subjects: tuple[str, ...] | None = None  # the subject index rows, when read from the database
+    hash_v: int = 1  # how the hash covers the payload (policies.audit)
+    payload_sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +61,15 @@ def check_chain(
             )
         if prev is not None and rec.prev_hash != prev:
             return Problem(rec.seq, "broken link: prev_hash is not the hash of the record before"), last_seq, last_hash
-        if chain_hash(rec.prev_hash, rec.payload) != rec.hash:
+        computed, why = _hash_of(rec)
+        if computed is None:
+            return Problem(rec.seq, why), last_seq, last_hash
+        if computed != rec.hash:
             return Problem(rec.seq, "modified: the hash does not match the record's content"), last_seq, last_hash
+        if rec.payload is None:  # shown by digest only: its link is proven, its content is not shown
+            expected_seq, prev = rec.seq + 1, rec.hash
+            last_seq, last_hash = rec.seq, rec.hash
+            continue
         try:
             data = json.loads(rec.payload)
         except ValueError:
@@ -83,6 +92,22 @@ def check_chain(
         expected_seq, prev = rec.seq + 1, rec.hash
         last_seq, last_hash = rec.seq, rec.hash
     return None, last_seq, last_hash
+
+
+def _hash_of(rec: StoredRecord) -> tuple[str | None, str]:
+    """The hash ``rec`` should carry, or None and why it cannot be computed."""
+    if rec.hash_v == 1:
+        if rec.payload is None:
+            return None, "the record's hash covers its payload, which is left out"
+        return chain_hash(rec.prev_hash, rec.payload, 1), ""
+    if rec.hash_v != 2:
+        return None, f"unknown hash version {rec.hash_v}"
+    digest = sha256_hex(rec.payload) if rec.payload is not None else rec.payload_sha256
+    if digest is None:
+        return None, "neither the payload nor its digest is given"
+    if rec.payload_sha256 is not None and digest != rec.payload_sha256:
+        return None, "modified: the payload does not match its digest"
+    return link_hash(rec.prev_hash, digest), ""
 
 
 def _stored(conn: Connection, chunk: int = 5000) -> Iterator[StoredRecord]:
@@ -109,7 +134,7 @@ def _stored(conn: Connection, chunk: int = 5000) -> Iterator[StoredRecord]:
                     nxt = next(subjects, None)
                 columns = {name: getattr(r, name) for name in INDEXED}
                 columns["at"] = r.at
-                yield StoredRecord(r.seq, r.prev_hash, r.hash, r.payload, columns, tuple(mine))
+                yield StoredRecord(r.seq, r.prev_hash, r.hash, r.payload, columns, tuple(mine), r.hash_v)
             lo = rows[-1].seq
     finally:
         stream.close()

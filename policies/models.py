@@ -198,6 +198,8 @@ class AuditRecord(Base):
     seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=False)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # how ``hash`` covers the payload: 2, its sha256 (new records); 1, its text (records written before p0004)
+    hash_v: Mapped[int] = mapped_column(Integer, server_default="1")
     payload: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     kind: Mapped[str] = mapped_column(String(20))

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from typer.testing import CliRunner
 
@@ -28,7 +28,7 @@ from policies.audit import (
     payload_of,
 )
 from policies.audit_bundle import export_bundle, verify_bundle
-from policies.audit_verify import verify_database
+from policies.audit_verify import Problem, verify_database
 from policies.audit_writer import AuditWriter
 from policies.models import AuditHead, AuditRecord, AuditSubject, AuditSubjectLog
 from tests.policies.world import World, world_fixture  # noqa: F401  (fixture)
@@ -56,6 +56,29 @@ def engine(new_database_url: Callable[[str], str]) -> Iterator[Engine]:
     migrate.upgrade(eng)
     yield eng
     eng.dispose()
+
+
+def append_v1(conn: Connection, entries: list[AuditEntry], *, hash_v_column: bool = True) -> list[int]:
+    """Append as the code before migration p0004 did: each hash over the payload's text (version 1)."""
+    head = conn.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    seq, prev, seqs = int(head[0]), str(head[1]), []
+    for e in entries:
+        seq += 1
+        payload = payload_of(e, seq)
+        digest = chain_hash(prev, payload, 1)
+        row = {"seq": seq, "prev_hash": prev, "hash": digest, "payload": payload, "at": e.at, "kind": e.kind}
+        row |= {"request_id": e.request_id, "user_id": e.user_id, "org_code": e.org_code, "dataset": e.dataset}
+        row |= {"grant_id": e.grant_id, "status": e.status, "row_count": e.row_count}
+        if hash_v_column:
+            row["hash_v"] = 1
+        conn.execute(insert(AuditRecord.__table__).values(**row))
+        if hash_v_column and e.subjects:  # before p0003 the caller fills the old subject table itself
+            subjects = [{"seq": seq, "citizen_id": c} for c in sorted(set(e.subjects))]
+            conn.execute(insert(AuditSubjectLog.__table__), subjects)
+        prev = digest
+        seqs.append(seq)
+    conn.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
+    return seqs
 
 
 def fill(engine: Engine, n: int = 10) -> None:
@@ -262,6 +285,52 @@ def test_bundle_verifies_without_the_database_and_catches_tampering(engine: Engi
     assert bad.exit_code == 1 and bad.output.strip().splitlines()[-1] == "10"
 
 
+def test_bundle_shows_the_other_calls_of_its_segment_by_digest_only(engine: Engine, tmp_path: Path) -> None:
+    fill(engine, 3)
+    with engine.begin() as conn:
+        append(conn, [entry(100, "req-x")])
+        append(conn, [entry(101, "req-other"), entry(102, "req-third")])
+    out = tmp_path / "bundle"
+    manifest = export_bundle(engine, "req-x", out)
+    assert manifest["shown_by_digest_only"] == 2
+    text_ = (out / "records.jsonl").read_text()
+    assert "req-other" not in text_ and "req-third" not in text_ and "079095000101" not in text_
+    lines = [json.loads(x) for x in text_.splitlines()]
+    assert [("payload" in x, "payload_sha256" in x) for x in lines] == [(True, False), (False, True), (False, True)]
+    assert verify_bundle(out)[0] is None
+
+    def written(new: list[dict[str, object]]) -> Path:
+        d = tmp_path / f"b{len(list(tmp_path.iterdir()))}"
+        d.mkdir()
+        (d / "manifest.json").write_text((out / "manifest.json").read_text())
+        (d / "records.jsonl").write_text("".join(json.dumps(x) + "\n" for x in new))
+        return d
+
+    forged = dict(lines[1], payload_sha256="0" * 64)  # another call's digest swapped: its hash no longer holds
+    problem = verify_bundle(written([lines[0], forged, lines[2]]))[0]
+    assert problem is not None and problem.seq == 5 and "modified" in problem.reason
+    hidden = {k: v for k, v in lines[0].items() if k != "payload"}  # the request's own record without content
+    problem = verify_bundle(written([hidden, lines[1], lines[2]]))[0]
+    assert problem is not None and problem.seq == 4
+
+
+def test_a_chain_of_version_1_and_version_2_records_verifies_and_exports(engine: Engine, tmp_path: Path) -> None:
+    with engine.begin() as conn:
+        append_v1(conn, [entry(1), entry(2, "old-req"), entry(3)])
+    fill(engine, 3)  # written by today's code: version 2
+    with engine.connect() as conn:
+        assert list(conn.scalars(select(AuditRecord.hash_v).order_by(AuditRecord.seq))) == [1, 1, 1, 2, 2, 2]
+    assert verify_database(engine) == (None, 6)
+    export_bundle(engine, "old-req", tmp_path / "old")
+    lines = [json.loads(x) for x in (tmp_path / "old" / "records.jsonl").read_text().splitlines()]
+    assert [("payload" in x) for x in lines] == [True, True, False, False, False]  # version 1 cannot be hidden
+    assert verify_bundle(tmp_path / "old")[0] is None
+    _set(engine, 2, hash_v=2)  # claiming the other form does not make a record's hash hold
+    assert verify_database(engine)[0] == Problem(2, "modified: the hash does not match the record's content")
+    _set(engine, 2, hash_v=1, payload=_payload(engine, 2).replace('"row_count":1', '"row_count":0'))
+    assert verify_database(engine)[0] == Problem(2, "modified: the hash does not match the record's content")
+
+
 def test_every_query_is_audited_before_the_answer_and_can_be_exported(world: World, tmp_path: Path) -> None:
     w, c = world, world.client
     w.grant("hcm_dev", "population-citizen", ["full_name"], "social-assistance")
@@ -302,3 +371,10 @@ def test_query_fails_closed_when_the_audit_cannot_be_written(world: World) -> No
     res = c.get("/api/v1/datasets/population-citizen/records?limit=5", headers=w.h("hcm_dev", "social-assistance"))
     assert res.status_code == 503
     assert "audit" in res.json()["error"]["message"] and "items" not in res.text
+
+
+def test_downgrade_below_hash_version_2_refuses_while_such_records_exist(engine: Engine) -> None:
+    fill(engine, 2)
+    with pytest.raises(RuntimeError, match="hash version 2"):
+        migrate.downgrade(engine, "p0003")
+    assert verify_database(engine) == (None, 2)  # nothing was changed

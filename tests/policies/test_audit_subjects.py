@@ -30,6 +30,7 @@ from policies.audit_subjects import (
     subject_seqs,
 )
 from policies.audit_verify import verify_database
+from tests.policies.test_audit_chain import append_v1
 
 CITIZENS = [f"0790950{i:05d}" for i in range(40)]
 
@@ -205,13 +206,15 @@ def test_upgrade_moves_the_old_index_into_one_run_and_downgrade_brings_it_back(
     migrate.upgrade(eng, "p0002")
     with eng.begin() as conn:
         append_old = text("INSERT INTO audit_subject (citizen_id, seq) VALUES (:c, :s)")
-        seqs = append(conn, [_entry([]) for _ in range(3)])  # subjects left out: the old table is filled by hand
-        for seq, c in zip(seqs, (CITIZENS[5], CITIZENS[5], CITIZENS[6]), strict=True):
+        subjects = (CITIZENS[5], CITIZENS[5], CITIZENS[6])
+        seqs = append_v1(conn, [_entry([c]) for c in subjects], hash_v_column=False)
+        for seq, c in zip(seqs, subjects, strict=True):
             conn.execute(append_old, {"c": c, "s": seq})
     migrate.upgrade(eng)
     assert _counts(eng) == (0, 1, [2])  # the top level: never merged again
     with eng.connect() as conn:
         assert set(conn.scalars(subject_seqs(CITIZENS[5]))) == {1, 2}
+    assert verify_database(eng) == (None, 3)  # the old records keep their version-1 hashes
     migrate.downgrade(eng, "p0002")
     with eng.connect() as conn:
         rows = conn.execute(text("SELECT citizen_id, seq FROM audit_subject ORDER BY seq")).all()
