@@ -136,7 +136,7 @@ def prepare(workdir: Path, people: int) -> tuple[dict[str, str], str]:
     server.migrate(settings)
     engine = make_engine(settings.platform_url)
     with Session(engine) as session:
-        org_service.seed_organizations(session=session)
+        org_service.seed_organizations(session=session, by="bench")
         dev = users.add_user(session=session, by="bench", email="dev@ubnd-hcm.bench", org="ubnd-hcm", role="developer")
         steward = users.add_user(session=session, by="bench", email="steward@bca.bench", org="bca", role="steward")
         _, token = users.issue_token(session=session, by="bench", email=dev.email, days=1)

@@ -170,7 +170,7 @@ def register(url: str, count: int, seed: int) -> None:
     places = provinces()
     rng = random.Random(seed)
     with Session(engine) as session:
-        policy_service.seed_organizations(session=session)
+        policy_service.seed_organizations(session=session, by="bench")
         extra = [
             OrganizationRule(
                 code=f"ubnd-{i:02d}",

@@ -17,6 +17,7 @@ from ndx.db import make_engine
 from ndx.settings import Settings
 from policies import cli as policies_cli
 from policies import service as policy_service
+from policies.audit_actions import command_line
 from quality import cli as quality_cli
 
 app = typer.Typer(
@@ -88,7 +89,7 @@ def demo(
     _migrate(settings)
     engine = make_engine(settings.platform_url)
     with Session(engine) as session:
-        orgs = policy_service.seed_organizations(session=session)
+        orgs = policy_service.seed_organizations(session=session, by=command_line())
         console.print("organizations: " + ", ".join(f"{o.code} ({o.name_en})" for o in orgs))
         policies_cli.print_demo_accounts(
             policies_cli.seed_demo_accounts(session=session, token_days=settings.token_days)

@@ -199,8 +199,8 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
 def seed_demo_accounts(*, session: Session, token_days: int) -> list[tuple[str, str, str, str]]:
     """The demo's users (created once, password reset to the demo one) with a fresh token each; earlier demo
     tokens are revoked, so what is printed is exactly what works. Returns (email, org, role, token)."""
-    org_service.seed_organizations(session=session)
     by = command_line()
+    org_service.seed_organizations(session=session, by=by)
     if session.get(Organization, "ndx") is None:
         users.add_organization(
             session=session, by=by, code="ndx", name="Nền tảng NDX", name_en="NDX platform", kind="platform"

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ndx.errors import NotFound
+from policies.audit_actions import By, record_action
 from policies.models import Organization
 from policies.rules_files import RULES_DIR, load_rules
 from policies.schemas import OrganizationRule, OrganizationsFile
@@ -36,9 +37,23 @@ def upsert_organization(*, session: Session, rule: OrganizationRule) -> Organiza
     return org
 
 
-def seed_organizations(*, session: Session) -> list[Organization]:
-    """Load every organization of the rules file; idempotent."""
-    orgs = [upsert_organization(session=session, rule=rule) for rule in organization_rules()]
+def seed_organizations(*, session: Session, by: By) -> list[Organization]:
+    """Load every organization of the rules file; idempotent. What it creates or changes is audited, in the
+    same transaction, as done by ``by``; a load that changes nothing writes no record."""
+    created: list[str] = []
+    updated: list[str] = []
+    orgs = []
+    for rule in organization_rules():
+        old = session.get(Organization, rule.code)
+        before = None if old is None else (old.name_vi, old.name_en, old.kind)
+        orgs.append(upsert_organization(session=session, rule=rule))
+        if before is None:
+            created.append(rule.code)
+        elif before != (rule.name_vi, rule.name_en, rule.kind):
+            updated.append(rule.code)
+    if created or updated:
+        detail = {"file": "policies/rules/organizations.yaml", "created": created, "updated": updated}
+        record_action(session, by, action="seed-organizations", detail=detail)
     session.commit()
     return orgs
 

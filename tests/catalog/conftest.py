@@ -40,7 +40,7 @@ def platform(platform_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def session(platform: Engine) -> Iterator[Session]:
     with Session(platform) as s:
-        policy_service.seed_organizations(session=s)
+        policy_service.seed_organizations(session=s, by="test")
         yield s
 
 

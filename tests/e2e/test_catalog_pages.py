@@ -35,7 +35,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     engine = make_engine(settings.platform_url)
     sources = Sources(settings.source_urls())
     with Session(engine) as session:
-        policy_service.seed_organizations(session=session)
+        policy_service.seed_organizations(session=session, by="test")
         assert sync_catalog(session=session, sources=sources).ok
         service.set_quality_score(session=session, name="land-parcel", score=92.5)
         service.register_dataset(

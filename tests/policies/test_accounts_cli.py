@@ -16,10 +16,11 @@ from typer.testing import CliRunner
 from ndx import migrate
 from ndx.cli import app as cli
 from ndx.db import make_engine
+from policies import service as org_service
 from policies.audit_actions import command_line
 from policies.audit_verify import verify_database
 from policies.auth import TOKEN_PREFIX, token_hash
-from policies.models import ApiToken, AuditRecord, User
+from policies.models import ApiToken, AuditRecord, Organization, User
 
 
 @pytest.fixture
@@ -106,3 +107,26 @@ def test_bad_input_is_one_clear_line_and_writes_nothing(engine: Engine, args: li
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(User)) == 0
         assert s.scalar(select(func.count()).select_from(AuditRecord)) == 0
+
+
+def test_loading_the_organizations_file_is_audited_once_and_only_when_it_changes_something(
+    new_database_url: Callable[[str], str],
+) -> None:
+    engine = make_engine(new_database_url("seed"))
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        codes = [o.code for o in org_service.seed_organizations(session=session, by="cli:ops")]
+        org_service.seed_organizations(session=session, by="cli:ops")  # nothing changes: no record
+        session.get(Organization, codes[0]).name_en = "renamed by hand"  # type: ignore[union-attr]
+        session.commit()
+        org_service.seed_organizations(session=session, by="cli:ops")
+    with engine.connect() as conn:
+        payloads = [json.loads(p) for p in conn.scalars(select(AuditRecord.payload).order_by(AuditRecord.seq))]
+    engine.dispose()
+    assert [(p["action"], p["user"]) for p in payloads] == [("seed-organizations", "cli:ops")] * 2
+    assert sorted(payloads[0]["detail"]["created"]) == sorted(codes)
+    assert payloads[1]["detail"] == {
+        "file": "policies/rules/organizations.yaml",
+        "created": [],
+        "updated": [codes[0]],
+    }

@@ -156,7 +156,7 @@ def seed_accounts(database_url: str, *, passwords: bool = False) -> dict[str, st
     engine = make_engine(database_url)
     tokens: dict[str, str] = {}
     with Session(engine) as session:
-        org_service.seed_organizations(session=session)
+        org_service.seed_organizations(session=session, by="test")
         users.add_organization(session=session, by="test", code="ndx", name="NDX platform", kind="platform")
         for who, (email, org, role) in ACCOUNTS.items():
             user = users.add_user(

@@ -89,7 +89,7 @@ def test_api_lists_pages_and_reviews(client: TestClient) -> None:
     engine = make_engine(client.app.state.settings.platform_url)  # type: ignore[attr-defined]
     with Session(engine, expire_on_commit=False) as session:
         store(session, findings())
-        policy_service.seed_organizations(session=session)
+        policy_service.seed_organizations(session=session, by="test")
         users.add_user(session=session, by="test", email="steward@bca.gov.vn", org="bca", role="steward")
         users.add_user(session=session, by="test", email="steward@bhxh.gov.vn", org="bhxh", role="steward")
         _, bca_token = users.issue_token(session=session, by="test", email="steward@bca.gov.vn", days=1)
