@@ -220,6 +220,7 @@ class SubjectIndexer:
         self._turns: Turns | None = None
         self.flushes = 0
         self.merges = 0
+        self.failures = 0  # steps that raised (logged; the next turn retries)
         self.longest_s = 0.0  # the longest single transaction: what a writer may have waited for
         self._last_abandon_check = float("-inf")
 
@@ -290,6 +291,7 @@ class SubjectIndexer:
                     while self.step() and not self._stop.is_set():
                         pass
                 except Exception as exc:  # the next turn retries; appends never depend on this thread
+                    self.failures += 1
                     log.warning("subject index upkeep failed: %s", exc)
         finally:
             if self._turns is not None:

@@ -192,6 +192,7 @@ def test_the_indexer_thread_flushes_and_merges_while_appends_and_verifies_go_on(
         checker.join()
         indexer.stop()
     assert problems == []  # verify reads one snapshot: moves under it are not tampering
+    assert indexer.failures == 0
     assert indexer.flushes >= 5 and indexer.merges >= 1
     assert _counts(engine)[0] < 8
     expected = {c: {i + 1 for i in range(150) if c in (CITIZENS[i % 40], CITIZENS[(i * 3) % 40])} for c in CITIZENS}
@@ -254,3 +255,30 @@ def test_an_idle_step_opens_no_write_transaction(engine: Engine, monkeypatch: py
         append(conn, [_entry([CITIZENS[k % 40]]) for k in range(10)])
     assert indexer.step()
     assert len(writes) == 1 and _counts(engine)[:2] == (0, 2)
+
+
+def test_two_indexers_at_once_never_lose_or_double_a_subject(engine: Engine) -> None:
+    # two workers (or replicas), each with its thread: claims under the head's lock keep their merges apart
+    indexers = [
+        SubjectIndexer(engine, None, interval_s=0.003, flush_rows=6, fanout=3, max_level=2, slice_rows=4)
+        for _ in range(2)
+    ]
+    for ix in indexers:
+        ix.start()
+    try:
+        for i in range(200):
+            with engine.begin() as conn:
+                append(conn, [_entry([CITIZENS[i % 40], CITIZENS[(i * 7) % 40]])])
+            if i % 10 == 0:
+                time.sleep(0.01)
+        deadline = time.monotonic() + 10
+        while _counts(engine)[0] >= 6 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        for ix in indexers:
+            ix.stop()
+    assert [ix.failures for ix in indexers] == [0, 0]
+    assert all(ix.flushes > 0 for ix in indexers) and sum(ix.merges for ix in indexers) >= 2
+    expected = {c: {i + 1 for i in range(200) if c in (CITIZENS[i % 40], CITIZENS[(i * 7) % 40])} for c in CITIZENS}
+    assert _lookups(engine) == expected
+    assert verify_database(engine) == (None, 200)
