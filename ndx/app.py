@@ -25,8 +25,8 @@ from ndx.db import make_engine, make_sessionmaker
 from ndx.observability import Metrics, RequestMiddleware, configure_logging
 from ndx.settings import Settings, load_settings
 from ndx.web import install_error_handlers, make_templates
+from policies import audit_metrics, pages_auth, router_access, router_audit
 from policies import pages as policy_pages
-from policies import pages_auth, router_access, router_audit
 from policies.audit_writer import AuditWriter
 from policies.auth import Sessions
 from policies.ratelimit import RateLimiter
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sources = sources
     app.state.source_engines = sources.engines
     app.state.metrics = Metrics()
+    audit_metrics.register(app.state.metrics.registry, audit_writer)
     app.state.audit_writer = audit_writer
     app.state.gateway = DataGateway(
         platform=engine,

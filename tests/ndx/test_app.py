@@ -42,6 +42,8 @@ def test_health_ready_metrics_and_request_id(tmp_path: Path, new_database_url: C
         metrics = client.get("/metrics").text
         assert 'ndx_http_requests_total{method="GET",route="/healthz",status="200"} 3.0' in metrics
         assert 'ndx_http_request_duration_seconds_count{method="GET",route="/readyz"}' in metrics
+        for name in ("ndx_audit_records_total", "ndx_audit_batches_total", "ndx_audit_subject_failures_total"):
+            assert f"\n{name} " in metrics
 
 
 def test_readyz_names_the_source_that_is_down(tmp_path: Path) -> None:

@@ -351,6 +351,12 @@ def test_every_query_is_audited_before_the_answer_and_can_be_exported(world: Wor
 
     assert rec["response_hash"] == hashlib.sha256(rec["request_hash"].encode() + res.content).hexdigest()
     assert mine[0]["seq"] == int(res.headers["x-ndx-audit-seq"])
+    scraped = {
+        line.split(" ")[0]: float(line.split(" ")[1])
+        for line in c.get("/metrics").text.splitlines()
+        if line.startswith("ndx_audit_records_total ") or line.startswith("ndx_audit_batches_total ")
+    }
+    assert scraped["ndx_audit_records_total"] >= 1 and scraped["ndx_audit_batches_total"] >= 1
     # the other agency does not see it; the owning steward does
     assert c.get(f"/api/v1/audit?request_id={rid}", headers=w.h("thue_dev")).json()["items"] == []
     assert len(c.get(f"/api/v1/audit?request_id={rid}", headers=w.h("bca_steward")).json()["items"]) == 1
