@@ -116,9 +116,10 @@ def claim_merge(conn: Connection, *, fanout: int, max_level: int = MAX_LEVEL) ->
         if len(rows) < fanout:
             continue
         inputs = tuple(int(r.run) for r in rows)
-        merge = Merge(_new_run(conn, level + 1, sum(int(r.subjects) for r in rows), "building"), inputs, 0)
-        conn.execute(update(RUN).where(RUN.c.run.in_(inputs)).values(into_run=merge.run))
-        return Merge(merge.run, inputs, sum(int(r.subjects) for r in rows))
+        total = sum(int(r.subjects) for r in rows)
+        run = _new_run(conn, level + 1, total, "building")
+        conn.execute(update(RUN).where(RUN.c.run.in_(inputs)).values(into_run=run))
+        return Merge(run, inputs, total)
     return None
 
 
