@@ -11,7 +11,8 @@ probes each live run once and scans the log (``subject_seqs``).
 Every step is a short transaction, so the writers it holds back wait milliseconds, never the length of a
 merge: a merge claims its input runs (``claim_merge``), writes the new run as ``building`` in slices of
 about ``slice_rows`` by citizen id (``merge_slice``), then in one transaction makes it ``live`` and its
-inputs ``retired`` (``finish_merge``), whose rows are then deleted in chunks (``drop_retired``). Readers
+inputs ``retired`` (``finish_merge``), whose rows are then deleted in chunks (``drop_retired``; the run's
+own row stays, emptied, so run numbers are never reused). Readers
 see live runs and the log only, so each subject is in exactly one place for them at any moment. A merge
 left unfinished (its process died) is abandoned after ``abandon_s`` and its inputs go back to the pool.
 
@@ -50,7 +51,7 @@ RUN = cast(Table, AuditSubjectRun.__table__)
 T = TypeVar("T")
 MAX_LEVEL = 2  # runs of this level are never merged (the upgrade to p0003 puts the old index there)
 _LIVE = select(RUN.c.run).where(RUN.c.state == "live")
-_STATES = select(RUN.c.state, func.count()).group_by(RUN.c.state)
+_STATES = select(RUN.c.state, func.count()).where(RUN.c.subjects > 0).group_by(RUN.c.state)
 _MERGEABLE = (
     select(RUN.c.level, func.count())
     .where(RUN.c.state == "live", RUN.c.into_run.is_(None), RUN.c.level < bindparam("top"))
@@ -174,10 +175,14 @@ def abandon_stale(conn: Connection, older_than: timedelta) -> int:
 
 
 def drop_retired(conn: Connection, chunk: int) -> int:
-    """Delete up to about ``chunk`` rows of one retired run (a key range, so a range of pages), and the run
-    itself once it is empty; how many rows it deleted (at least 1 when it did anything)."""
+    """Delete up to about ``chunk`` rows of one retired run (a key range, so a range of pages); once it is
+    empty its row stays, with 0 subjects, so a run number is never given twice (a merge abandoned as dead
+    but only slow can then never finish someone else's run). How many rows it deleted (at least 1 when it
+    did anything)."""
     conn.execute(LOCK_HEAD).first()
-    run = conn.scalar(select(RUN.c.run).where(RUN.c.state == "retired").order_by(RUN.c.run).limit(1))
+    run = conn.scalar(
+        select(RUN.c.run).where(RUN.c.state == "retired", RUN.c.subjects > 0).order_by(RUN.c.run).limit(1)
+    )
     if run is None:
         return 0
     mine = RUNS.c.run == run
@@ -185,7 +190,7 @@ def drop_retired(conn: Connection, chunk: int) -> int:
     upto = conn.execute(select(*key).where(mine).order_by(*key).offset(chunk).limit(1)).first()
     if upto is None:
         conn.execute(delete(RUNS).where(mine))
-        conn.execute(delete(RUN).where(RUN.c.run == run))
+        conn.execute(update(RUN).where(RUN.c.run == run).values(subjects=0))
         return 1
     citizen, seq = upto  # the first ``chunk`` rows are those before this key
     before = and_(RUNS.c.citizen_id <= citizen, or_(RUNS.c.citizen_id < citizen, RUNS.c.seq < seq))

@@ -237,8 +237,12 @@ def test_retired_runs_are_deleted_in_chunks_even_where_one_person_fills_several(
         assert rounds < 20
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(RUNS)) == 0
-        assert conn.scalar(select(func.count()).select_from(RUN)) == 0
-    assert rounds == 7  # six chunks of four, then the last row with the run itself
+        assert conn.execute(select(RUN.c.run, RUN.c.state, RUN.c.subjects)).all() == [(1, "retired", 0)]
+    assert rounds == 7  # six chunks of four, then the last row, the run kept emptied (its number not reused)
+    with engine.begin() as conn:
+        append(conn, [_entry([CITIZENS[2]])])
+        flush(conn)
+        assert conn.scalar(select(func.max(RUN.c.run))) == 2
 
 
 def test_an_idle_step_opens_no_write_transaction(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
