@@ -36,9 +36,9 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, literal, or_, select, union_all, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, literal, or_, select, true, union_all, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
 
 from ndx.turns import Turns
 from policies.audit import LOCK_HEAD
@@ -82,17 +82,23 @@ def _new_run(conn: Connection, level: int, subjects: int, state: str) -> int:
     return run
 
 
-def flush(conn: Connection, *, min_rows: int = 1) -> int:
-    """Move the log into a new live level-0 run if it holds ``min_rows`` subjects or more; how many moved.
-    Call inside a transaction: the head's lock keeps appends out until it commits."""
+def flush(conn: Connection, *, min_rows: int = 1, max_rows: int | None = None) -> int:
+    """Move the log's oldest subjects (``max_rows`` or so: whole records) into a new live level-0 run if it
+    holds ``min_rows`` or more; how many moved. Call inside a transaction: the head's lock keeps appends
+    out until it commits, so a bounded move holds them a bounded time."""
     conn.execute(LOCK_HEAD).first()
     count = log_size(conn)
     if count < max(min_rows, 1):
         return 0
+    oldest: ColumnElement[bool] = true()
+    if max_rows is not None and count > max_rows:
+        upto = conn.scalar(select(LOG.c.seq).order_by(LOG.c.seq, LOG.c.citizen_id).offset(max_rows - 1).limit(1))
+        oldest = LOG.c.seq <= upto
+        count = int(conn.scalar(select(func.count()).select_from(LOG).where(oldest)) or 0)
     run = _new_run(conn, 0, count, "live")
-    ordered = select(literal(run), LOG.c.citizen_id, LOG.c.seq).order_by(LOG.c.citizen_id, LOG.c.seq)
+    ordered = select(literal(run), LOG.c.citizen_id, LOG.c.seq).where(oldest).order_by(LOG.c.citizen_id, LOG.c.seq)
     conn.execute(insert(RUNS).from_select(["run", "citizen_id", "seq"], ordered))
-    conn.execute(delete(LOG))
+    conn.execute(delete(LOG).where(oldest))
     return count
 
 
@@ -206,12 +212,13 @@ class SubjectIndexer:
         engine: Engine,
         lock_path: Path | None,
         *,
-        interval_s: float = 0.5,
+        interval_s: float = 0.25,
         flush_rows: int = 4096,
         fanout: int = 16,
         max_level: int = MAX_LEVEL,
-        slice_rows: int = 4096,
+        slice_rows: int = 2048,
         abandon_s: float = 600.0,
+        pause_s: float = 0.005,
     ) -> None:
         self._engine = engine
         self._lock_path = lock_path
@@ -221,6 +228,7 @@ class SubjectIndexer:
         self.max_level = max_level
         self.slice_rows = slice_rows
         self.abandon_s = abandon_s
+        self.pause_s = pause_s  # between the transactions of a merge: the writers take their turn meanwhile
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._turns: Turns | None = None
@@ -251,7 +259,7 @@ class SubjectIndexer:
             states = {str(state): int(n) for state, n in conn.execute(_STATES).all()}
             merge_due = any(int(n) >= self.fanout for _, n in conn.execute(_MERGEABLE, {"top": self.max_level}))
         moved = False
-        if due and self._tx(lambda c: flush(c, min_rows=self.flush_rows)):
+        if due and self._tx(lambda c: flush(c, min_rows=self.flush_rows, max_rows=self.flush_rows)):
             self.flushes += 1
             moved = True
         now = time.monotonic()
@@ -264,7 +272,7 @@ class SubjectIndexer:
                 bounds = slice_bounds(conn, merge, self.slice_rows)
             edges: list[str | None] = [None, *bounds, None]
             for low, high in itertools.pairwise(edges):
-                if self._stop.is_set():
+                if self._stop.wait(self.pause_s):  # the writers' turn between slices (flock is not fair)
                     return moved  # left building: abandoned after abandon_s, its inputs merged again
                 self._tx(partial(merge_slice, merge=merge, low=low, high=high))
             if self._tx(lambda c: finish_merge(c, merge)):
@@ -272,7 +280,7 @@ class SubjectIndexer:
                 moved = True
             states["retired"] = 1
         if states.get("retired"):
-            while not self._stop.is_set() and self._tx(lambda c: drop_retired(c, self.slice_rows)):
+            while not self._stop.wait(self.pause_s) and self._tx(lambda c: drop_retired(c, self.slice_rows)):
                 moved = True
         return moved
 
@@ -294,7 +302,7 @@ class SubjectIndexer:
         try:
             while not self._stop.wait(self.interval_s):
                 try:
-                    while self.step() and not self._stop.is_set():
+                    while self.step() and not self._stop.wait(self.pause_s):
                         pass
                 except Exception as exc:  # the next turn retries; appends never depend on this thread
                     self.failures += 1

@@ -286,3 +286,20 @@ def test_two_indexers_at_once_never_lose_or_double_a_subject(engine: Engine) -> 
     expected = {c: {i + 1 for i in range(200) if c in (CITIZENS[i % 40], CITIZENS[(i * 7) % 40])} for c in CITIZENS}
     assert _lookups(engine) == expected
     assert verify_database(engine) == (None, 200)
+
+
+def test_a_flush_moves_the_oldest_records_whole_and_no_more_than_asked(engine: Engine) -> None:
+    with engine.begin() as conn:
+        append(conn, [_entry([CITIZENS[k]]) for k in range(3)] + [_entry([CITIZENS[5], CITIZENS[6]])])
+        append(conn, [_entry([CITIZENS[k]]) for k in range(7, 12)])
+    truth = _lookups(engine)
+    with engine.begin() as conn:
+        assert flush(conn, min_rows=4, max_rows=4) == 5  # record 4's two subjects move together
+        left = list(conn.scalars(select(LOG.c.seq).order_by(LOG.c.seq)))
+    assert left == [5, 6, 7, 8, 9]
+    assert _lookups(engine) == truth
+    with engine.begin() as conn:
+        assert flush(conn, min_rows=4, max_rows=4) == 4
+        assert flush(conn, min_rows=4, max_rows=4) == 0  # one subject left: below min_rows
+    assert _lookups(engine) == truth
+    assert verify_database(engine) == (None, 9)
