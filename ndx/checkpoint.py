@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from ndx.background import BackgroundThread
 from ndx.turns import Turns
 
 log = logging.getLogger("ndx.checkpoint")
@@ -45,33 +45,21 @@ def no_autocheckpoint(dbapi_conn: Any) -> None:
         cur.close()
 
 
-class WalCheckpointer:
-    """Checkpoints ``engine``'s SQLite database every ``interval_s`` seconds from a daemon thread."""
+class WalCheckpointer(BackgroundThread):
+    """Checkpoints ``engine``'s SQLite database every ``interval_s`` seconds from a daemon thread; ``stop``
+    returns after one last checkpoint."""
+
+    thread_name = "ndx-wal-checkpoint"
 
     def __init__(self, engine: Engine, lock_path: Path | None, *, interval_s: float = 0.2) -> None:
+        super().__init__()
         self._engine = engine
         self._lock_path = lock_path
         self.interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.checkpoints = 0
         self.max_frames = 0  # the longest log seen: stays near one interval's commits while rewinding works
         self.rewinds = 0  # turns that found the log shorter than the turn before: it was rewound
         self._last_frames = 0
-
-    def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="ndx-wal-checkpoint", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the thread after one last checkpoint."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
 
     def checkpoint(self, conn: Any) -> int:
         """One passive checkpoint on ``conn`` (as much of the log as no reader still needs); the log's

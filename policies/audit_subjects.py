@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from sqlalchemy import Table, and_, bindparam, delete, func, insert, literal, or
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import ColumnElement, Select
 
+from ndx.background import BackgroundThread
 from ndx.turns import Turns
 from policies.audit import LOCK_HEAD
 from policies.models import AuditSubject, AuditSubjectLog, AuditSubjectRun, utcnow
@@ -204,8 +204,10 @@ def drop_retired(conn: Connection, chunk: int) -> int:
     return chunk
 
 
-class SubjectIndexer:
+class SubjectIndexer(BackgroundThread):
     """Flushes the subject log into runs, merges runs and deletes retired ones, from a daemon thread."""
+
+    thread_name = "ndx-audit-subjects"
 
     def __init__(
         self,
@@ -229,27 +231,13 @@ class SubjectIndexer:
         self.slice_rows = slice_rows
         self.abandon_s = abandon_s
         self.pause_s = pause_s  # between the transactions of a merge: the writers take their turn meanwhile
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self._turns: Turns | None = None
         self.flushes = 0
         self.merges = 0
         self.failures = 0  # steps that raised (logged; the next turn retries)
         self.longest_s = 0.0  # the longest single transaction: what a writer may have waited for
         self._last_abandon_check = float("-inf")
-
-    def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="ndx-audit-subjects", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
 
     def step(self) -> bool:
         """Flush the log if it is full enough, then do one whole merge if one is due, then delete retired
