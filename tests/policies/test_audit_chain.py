@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,14 +47,6 @@ def entry(i: int, request_id: str | None = None) -> AuditEntry:
         keys=[f"07909500{i:04d}"],
         subjects=[f"07909500{i:04d}"],
     )
-
-
-@pytest.fixture
-def engine(new_database_url: Callable[[str], str]) -> Iterator[Engine]:
-    eng = make_engine(new_database_url("audit"))
-    migrate.upgrade(eng)
-    yield eng
-    eng.dispose()
 
 
 def append_v1(conn: Connection, entries: list[AuditEntry], *, hash_v_column: bool = True) -> list[int]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -33,14 +33,6 @@ from policies.audit_verify import verify_database
 from tests.policies.test_audit_chain import append_v1
 
 CITIZENS = [f"0790950{i:05d}" for i in range(40)]
-
-
-@pytest.fixture
-def engine(new_database_url: Callable[[str], str]) -> Iterator[Engine]:
-    eng = make_engine(new_database_url("subjects"))
-    migrate.upgrade(eng)
-    yield eng
-    eng.dispose()
 
 
 def _entry(subjects: list[str]) -> AuditEntry:
