@@ -28,7 +28,7 @@ from ndx.direct_sql import DirectConnection
 from ndx.errors import NDXError, NotFound, Unauthenticated, Unavailable
 from policies.access import denial
 from policies.audit import AuditEntry, canonical, sha256_hex
-from policies.audit_writer import AuditWriter
+from policies.audit_writer import AuditWriter, StaleAccess
 from policies.auth import Caller, bearer_token
 from policies.decide import Action, Decision, GrantView, Resource
 from policies.decide_memo import DecisionMemo
@@ -36,6 +36,10 @@ from policies.models import utcnow
 from policies.ratelimit import RateLimiter
 from policies.rules_model import DatasetRule, dataset_rules
 from policies.token_lookup import TokenLookup
+
+# a call whose access changed while it ran is run again on fresh rows; it is refused if that keeps happening
+ATTEMPTS = 3
+STALE_MESSAGE = "the caller's tokens or grants kept changing during the call; try again"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,17 +88,26 @@ class DataGateway:
             direct = self._direct[engine] = DirectConnection(engine)
         return direct
 
-    def _authenticate(self, call: Call, dataset: str) -> tuple[Caller, tuple[GrantView, ...]]:
+    def _authenticate(
+        self, call: Call, dataset: str, *, fresh: bool
+    ) -> tuple[Caller, tuple[GrantView, ...], int | None]:
+        """The caller, its grants on ``dataset``, and the ``access_version`` they hold under. Unless ``fresh``,
+        a kept answer is taken without reading the counter: the audit writer checks it (``StaleAccess``)."""
         token = bearer_token(call.authorization)
         if token is None:
             raise Unauthenticated("authentication required: send 'Authorization: Bearer <token>'")
+        now = utcnow()
+        kept = None if fresh else self.tokens.unchecked(token, dataset=dataset, now=now)
+        if kept is not None:
+            (caller, grants), kept_version = kept
+            return caller, grants, kept_version
         try:
-            found = self.tokens.lookup(self._platform, token, dataset=dataset, now=utcnow())
+            found, version = self.tokens.checked(self._platform, token, dataset=dataset, now=now)
         except self._platform.errors as exc:
             raise Unavailable(f"the platform database failed: {(str(exc).splitlines() or ['error'])[0]}") from None
         if found is None:
             raise Unauthenticated("the token is unknown, expired or revoked")
-        return found
+        return found[0], found[1], version
 
     def _entry(self, kind: str, call: Call, caller: Caller, dataset: str, body: Any = None) -> AuditEntry:
         request = {
@@ -135,9 +148,9 @@ class DataGateway:
         self.limiter.hit_request(key, decision.rate)
         return key, self.limiter.rows_left(key, decision.rate)
 
-    async def _finish(self, entry: AuditEntry, body: bytes) -> Answer:
+    async def _finish(self, entry: AuditEntry, body: bytes, version: int | None) -> Answer:
         entry.response_hash = sha256_hex(entry.request_hash.encode() + body) if entry.request_hash else None
-        seq = await self.writer.append(entry)
+        seq = await self.writer.append(entry, access_version=version)
         return Answer(
             body,
             {
@@ -148,13 +161,31 @@ class DataGateway:
             },
         )
 
-    async def _fail(self, entry: AuditEntry, exc: NDXError) -> None:
+    async def _fail(self, entry: AuditEntry, exc: NDXError, version: int | None) -> None:
         entry.status = exc.status
         entry.detail = {"error": exc.message}
-        await self.writer.append(entry)
+        await self.writer.append(entry, access_version=version)
 
     async def query(self, name: str, call: Call) -> Answer:
-        caller, grants = self._authenticate(call, name)
+        """Answer a query call; the audit writer's ``StaleAccess`` makes it run again on fresh rows."""
+        for attempt in range(ATTEMPTS):
+            try:
+                return await self._query(name, call, fresh=attempt > 0)
+            except StaleAccess:
+                continue
+        raise Unavailable(STALE_MESSAGE)
+
+    async def verify(self, name: str, call: Call, citizen_id: str, claims: Mapping[str, str]) -> Answer:
+        """Answer a verification call; run again on fresh rows after ``StaleAccess``, as ``query``."""
+        for attempt in range(ATTEMPTS):
+            try:
+                return await self._verify(name, call, citizen_id, claims, fresh=attempt > 0)
+            except StaleAccess:
+                continue
+        raise Unavailable(STALE_MESSAGE)
+
+    async def _query(self, name: str, call: Call, *, fresh: bool) -> Answer:
+        caller, grants, version = self._authenticate(call, name, fresh=fresh)
         entry = self._entry("query", call, caller, name)
         try:
             rule = self._rule(name)
@@ -193,13 +224,15 @@ class DataGateway:
             )
             self.limiter.take_rows(key, decision.rate, len(items))  # type: ignore[arg-type]
         except NDXError as exc:
-            await self._fail(entry, exc)
+            await self._fail(entry, exc, version)
             raise
         entry.row_count, entry.keys, entry.subjects = len(items), keys, subjects
-        return await self._finish(entry, dumps({"items": items, "next_cursor": nxt}))
+        return await self._finish(entry, dumps({"items": items, "next_cursor": nxt}), version)
 
-    async def verify(self, name: str, call: Call, citizen_id: str, claims: Mapping[str, str]) -> Answer:
-        caller, grants = self._authenticate(call, name)
+    async def _verify(
+        self, name: str, call: Call, citizen_id: str, claims: Mapping[str, str], *, fresh: bool
+    ) -> Answer:
+        caller, grants, version = self._authenticate(call, name, fresh=fresh)
         entry = self._entry("verify", call, caller, name, body={"citizen_id": citizen_id, **claims})
         entry.fields = sorted(claims)
         try:
@@ -227,10 +260,10 @@ class DataGateway:
             match, per_field = v.compare(maps, claims)
             self.limiter.take_rows(key, decision.rate, len(maps))  # type: ignore[arg-type]
         except NDXError as exc:
-            await self._fail(entry, exc)
+            await self._fail(entry, exc, version)
             raise
         entry.row_count = len(maps)
         entry.keys = [str(m[rule.primary_key]) for m in maps]
         entry.subjects = [citizen_id] if maps else []
         entry.detail = {"match": match}
-        return await self._finish(entry, dumps({"match": match, "fields": per_field}))
+        return await self._finish(entry, dumps({"match": match, "fields": per_field}), version)

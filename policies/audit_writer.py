@@ -2,9 +2,11 @@
 
 Requests hand their entries to the process's ``AuditWriter``, which appends whatever has queued up in one
 transaction and wakes each request once its batch is committed. If the write fails, every request of the
-batch fails with 503 (fail closed). The batch runs on a raw driver connection with statements compiled
-once. Beside it run two threads: WAL checkpoints on SQLite (``ndx.checkpoint``) and the upkeep of the
-subject index (``policies.audit_subjects``).
+batch fails with 503 (fail closed). An entry may carry the value of ``access_version`` its call was allowed
+under (``policies.token_lookup``): the transaction compares it with the current value and leaves out, with
+``StaleAccess``, the entries of calls whose tokens or grants changed since. The batch runs on a raw driver
+connection with statements compiled once. Beside it run two threads: WAL checkpoints on SQLite
+(``ndx.checkpoint``) and the upkeep of the subject index (``policies.audit_subjects``).
 """
 
 from __future__ import annotations
@@ -22,8 +24,14 @@ from ndx.errors import Unavailable
 from ndx.turns import Turns, turns_path
 from policies.audit import INSERT_RECORD, INSERT_SUBJECT, LOCK_HEAD, SET_HEAD, AuditEntry, Queued, link, queued
 from policies.audit_subjects import SubjectIndexer
+from policies.token_lookup import ACCESS_VERSION
 
 log = logging.getLogger("ndx.audit")
+
+
+class StaleAccess(Exception):
+    """The call's record was not written: tokens, users or grants changed after its access was decided
+    (``access_version`` moved). The caller decides again from fresh rows; nothing of the call has left."""
 
 
 class AuditWriter:
@@ -52,7 +60,7 @@ class AuditWriter:
         self.subjects = SubjectIndexer(engine, self._turns_path)
         self.turns: Turns | None = None
         self.turn_waits = 0  # batches that waited for another process's turn (counted when stopped)
-        self._pending: list[tuple[Queued, asyncio.Future[int]]] = []
+        self._pending: list[tuple[Queued, int | None, asyncio.Future[int]]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
@@ -60,6 +68,7 @@ class AuditWriter:
         self.max_batch = max_batch
         self.batches = 0
         self.records = 0
+        self.stale = 0  # entries left out because access changed after their call was decided
         self.write_seconds = 0.0
 
     async def start(self) -> None:
@@ -87,12 +96,16 @@ class AuditWriter:
             self.turns = None
         self._direct.close()
 
-    async def append(self, entry: AuditEntry) -> int:
-        """Queue ``entry`` and wait until the transaction holding it has committed; its sequence number."""
+    async def append(self, entry: AuditEntry, *, access_version: int | None = None) -> int:
+        """Queue ``entry`` and wait until the transaction holding it has committed; its sequence number.
+
+        With ``access_version``, the entry is written only if ``access_version`` still holds that value in
+        the transaction; otherwise ``StaleAccess`` is raised and nothing is written for it.
+        """
         if self._task is None or self._task.done() or self._closing:
             raise Unavailable("the audit log is not running; the call was refused")
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._pending.append((queued(entry), future))
+        self._pending.append((queued(entry), access_version, future))
         self._wake.set()
         return await future
 
@@ -118,18 +131,24 @@ class AuditWriter:
                 batch, self._pending = self._pending, []
                 started = time.perf_counter()
                 try:
-                    seqs = self._write([q for q, _ in batch])
+                    seqs = self._write([(q, v) for q, v, _ in batch])
                 except Exception:
                     log.exception("audit batch of %d records could not be written", len(batch))
-                    for _, future in batch:
+                    for _, _, future in batch:
                         if not future.done():
                             future.set_exception(Unavailable("the audit log cannot be written; the call was refused"))
                 else:
                     self.batches += 1
-                    self.records += len(batch)
-                    for (_, future), seq in zip(batch, seqs, strict=True):
+                    for (_, _, future), seq in zip(batch, seqs, strict=True):
+                        if seq is None:
+                            self.stale += 1
+                        else:
+                            self.records += 1
                         if not future.done():
-                            future.set_result(seq)
+                            if seq is None:
+                                future.set_exception(StaleAccess())
+                            else:
+                                future.set_result(seq)
                 finally:
                     if self.turns is not None:
                         self.turns.give()
@@ -137,10 +156,12 @@ class AuditWriter:
             if self._closing and not self._pending:
                 return
 
-    def _write(self, queued: list[Queued]) -> list[int]:
-        """One transaction on the writer's own connection: lock the head, insert, move the head, commit."""
+    def _write(self, batch: list[tuple[Queued, int | None]]) -> list[int | None]:
+        """One transaction on the writer's own connection: lock the head, leave out the entries whose
+        access went stale, insert, move the head, commit. Each entry's seq, None where left out."""
         direct = self._direct
         lock = direct.prepared(LOCK_HEAD)
+        version = direct.prepared(ACCESS_VERSION)
         records = direct.prepared(INSERT_RECORD)
         subjects_stmt = direct.prepared(INSERT_SUBJECT)
         set_head = direct.prepared(SET_HEAD)
@@ -152,8 +173,18 @@ class AuditWriter:
                 head = cur.fetchall()
                 if not head:
                     raise Unavailable("the audit chain has no head row: run `ndx db upgrade`")
-                rows, subjects, seqs, seq, prev = link(queued, int(head[0][0]), str(head[0][1]))
-                cur.executemany(records.sql, records.bind_many(rows))
+                keep = [True] * len(batch)
+                if any(v is not None for _, v in batch):
+                    # read after the head is locked: on SQLite no change can commit until this one has; on
+                    # PostgreSQL the changes NDX makes append their own audit record, so they queue on the head
+                    cur.execute(*version.bind({}))
+                    current = cur.fetchall()
+                    now = int(current[0][0]) if current else None
+                    keep = [v is None or v == now for _, v in batch]
+                written = [q for (q, _), k in zip(batch, keep, strict=True) if k]
+                rows, subjects, seqs, seq, prev = link(written, int(head[0][0]), str(head[0][1]))
+                if rows:
+                    cur.executemany(records.sql, records.bind_many(rows))
                 if subjects:
                     cur.executemany(subjects_stmt.sql, subjects_stmt.bind_many(subjects))
                 cur.execute(*set_head.bind({"new_seq": seq, "new_hash": prev}))
@@ -163,7 +194,8 @@ class AuditWriter:
         except BaseException as exc:
             self._rollback(conn, exc)
             raise
-        return seqs
+        it = iter(seqs)
+        return [next(it) if k else None for k in keep]
 
     def _rollback(self, conn: Any, exc: BaseException) -> None:
         direct = self._direct

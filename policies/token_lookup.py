@@ -4,14 +4,21 @@ The full read is one indexed select joining token, user and grants, run through 
 (compiled once, raw driver connection). Its answer is kept per token and dataset together with the value of
 ``access_version``, a counter that database triggers move on any insert, update or delete of a token, a
 user or a grant (migration p0002), whoever makes it: the API, the pages, the command line or plain SQL.
-Every call reads the counter (a one-row primary-key select, under half the full read); while it has not
+``lookup`` reads the counter (a one-row primary-key select, under half the full read); while it has not
 moved and the token has not expired, nothing the full read would return can have changed, so the kept
 answer is used. A revocation, a suspension or a narrowed grant moves the counter in the same transaction,
-so it takes effect on the very next call; an expiry is a comparison with the clock.
+so it takes effect on the very next call; an expiry is a comparison with the clock. The counter is read
+before the full read, so a change committed between the two makes the next call read again.
 
-The counter is read before the full read, so a change committed between the two makes the next call read
-again. The decoded rows are also memoised by their raw values, so an unchanged grant set stays the same
-tuple object across reads (``policies.decide_memo`` relies on that identity).
+The query route reads the counter once per audit batch instead of once per call (about 10 us a call when
+the audit's commits keep invalidating SQLite's page cache): it takes the kept answer ``unchecked`` and hands
+the counter value it was read under to the audit writer, which compares it with the current value inside
+the transaction that commits the call's record (``policies.audit_writer``). A call whose answer went stale
+meanwhile is neither written nor answered: the route runs it again on fresh rows. So what leaves was
+allowed by the rows current when its audit record committed.
+
+The decoded rows are also memoised by their raw values, so an unchanged grant set stays the same tuple
+object across reads (``policies.decide_memo`` relies on that identity).
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ _TOKENS = cast(Table, ApiToken.__table__)
 _GRANTS = cast(Table, Grant.__table__)
 _VERSION_T = cast(Table, AccessVersion.__table__)
 
-_VERSION = select(_VERSION_T.c.n).where(_VERSION_T.c.id == 1)
+ACCESS_VERSION = select(_VERSION_T.c.n).where(_VERSION_T.c.id == 1)
 _CALLER_AND_GRANTS = (
     select(
         _USERS.c.id,
@@ -70,24 +77,41 @@ class TokenLookup:
         """The user a live token belongs to and every grant of its organization on ``dataset`` (whatever
         their state: decide says which one is usable); None for a token that is unknown, revoked or expired,
         or whose user is deactivated."""
+        return self.checked(platform, token, dataset=dataset, now=now)[0]
+
+    def checked(
+        self, platform: DirectConnection, token: str, *, dataset: str, now: datetime
+    ) -> tuple[Found | None, int | None]:
+        """``lookup``'s answer and the counter value it holds under (None if the counter row is missing)."""
         if len(token) > 200:
-            return None
+            return None, None
         digest = token_hash(token)
-        version = platform.fetch_raw(_VERSION, {})
+        version = platform.fetch_raw(ACCESS_VERSION, {})
         current = int(version[0][0]) if version else None
         kept = self._kept.get((digest, dataset))
         if kept is not None and current is not None and kept[0] == current and now < kept[1]:
-            return kept[2]
+            return kept[2], current
         self.reads += 1
         raw = platform.fetch_raw(_CALLER_AND_GRANTS, {"h": digest, "now": now, "ds": dataset})
         if not raw:
-            return None
+            return None, current
         found, expires = self._decode(platform, raw)
         if current is not None:
             if len(self._kept) >= _MAX:
                 self._kept.clear()
             self._kept[(digest, dataset)] = (current, expires, found)
-        return found
+        return found, current
+
+    def unchecked(self, token: str, *, dataset: str, now: datetime) -> tuple[Found, int] | None:
+        """The kept answer for a live token and the counter value it was read under, without reading the
+        counter: the caller must have that value compared with the current one before anything leaves
+        (``AuditWriter.append(..., access_version=)`` does). None when nothing is kept or the token expired."""
+        if len(token) > 200:
+            return None
+        kept = self._kept.get((token_hash(token), dataset))
+        if kept is None or now >= kept[1]:
+            return None
+        return kept[2], kept[0]
 
     def _decode(self, platform: DirectConnection, raw: list[Any]) -> tuple[Found, datetime]:
         key: tuple[Any, ...] | None = tuple(raw)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -220,3 +221,38 @@ def test_policy_reload_is_admin_only_and_audited(world: World) -> None:
     assert res.status_code == 200 and "population-citizen" in res.json()["datasets"]
     audit = c.get("/api/v1/audit?kind=admin", headers=w.h("admin")).json()["items"]
     assert audit[0]["record"]["action"] == "reload-policies" and audit[0]["record"]["user"] == "admin@ndx.gov.vn"
+
+
+def test_revocation_committed_while_a_call_runs_stops_its_answer(world: World) -> None:
+    """The route takes its kept grants without reading the access counter; the audit writer compares the
+    counter inside the transaction of the call's record. A revocation committed after the call decided but
+    before its record commits: the record is not written, the call runs again on fresh rows and is denied."""
+    w, c = world, world.client
+    gid = w.grant("thue_dev", "population-citizen", ["full_name"], "tax-administration")
+    url = "/api/v1/datasets/population-citizen/records?limit=1"
+    hdr = w.h("thue_dev", "tax-administration")
+    assert c.get(url, headers=hdr).status_code == 200  # the grants are now kept
+    writer = c.app.state.gateway.writer  # type: ignore[attr-defined]
+    append = writer.append
+    engine = make_engine(w.database_url)
+    revoked: list[int] = []
+
+    async def revoke_then_append(entry: Any, **kw: Any) -> int:
+        if not revoked:  # the first attempt has decided (allowed) and built its answer
+            assert entry.status == 200
+            with engine.begin() as conn:  # plain SQL: the counter moves by trigger
+                conn.execute(update(Grant).where(Grant.id == gid).values(status="revoked"))
+            revoked.append(gid)
+        return int(await append(entry, **kw))
+
+    writer.append = revoke_then_append
+    try:
+        res = c.get(url, headers={**hdr, "X-Request-Id": "late-revoke"})
+    finally:
+        writer.append = append
+    assert res.status_code == 403 and "revoked" in res.json()["error"]["message"]
+    assert writer.stale == 1
+    with engine.connect() as conn:
+        statuses = conn.execute(select(AuditRecord.status).where(AuditRecord.request_id == "late-revoke"))
+        assert statuses.scalars().all() == [403]  # the allowed first attempt left neither an answer nor a record
+    engine.dispose()

@@ -28,7 +28,7 @@ from policies.audit import (
 )
 from policies.audit_bundle import export_bundle, verify_bundle
 from policies.audit_verify import Problem, verify_database
-from policies.audit_writer import AuditWriter
+from policies.audit_writer import AuditWriter, StaleAccess
 from policies.models import AuditHead, AuditRecord, AuditSubject, AuditSubjectLog
 from tests.policies.world import World, world_fixture  # noqa: F401  (fixture)
 
@@ -121,6 +121,43 @@ def test_appenders_in_several_threads_keep_one_chain(engine: Engine) -> None:
     for t in threads:
         t.join()
     assert verify_database(engine) == (None, 60)
+
+
+def access_version(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(text("SELECT n FROM access_version WHERE id = 1")))
+
+
+def test_writer_leaves_out_the_entries_whose_access_changed(engine: Engine) -> None:
+    """An entry carrying the access_version its call was allowed under is written only if the counter still
+    holds that value when its batch commits; the others of the batch are written regardless."""
+    now = access_version(engine)
+
+    async def main() -> tuple[list[int | BaseException], int, int]:
+        writer = AuditWriter(engine)
+        await writer.start()
+        try:
+            results = await asyncio.gather(
+                writer.append(entry(1), access_version=now),
+                writer.append(entry(2), access_version=now - 1),  # decided before a change: stale
+                writer.append(entry(3)),  # no access to check (an administrative action, say)
+                writer.append(entry(4), access_version=now + 1),
+                return_exceptions=True,
+            )
+        finally:
+            await writer.stop()
+        return list(results), writer.records, writer.stale
+
+    results, records, stale = asyncio.run(main())
+    assert results[0] == 1 and results[2] == 2
+    assert isinstance(results[1], StaleAccess) and isinstance(results[3], StaleAccess)
+    assert (records, stale) == (2, 2)
+    assert verify_database(engine) == (None, 2)
+    with engine.connect() as conn:
+        written = conn.execute(select(AuditRecord.request_id).order_by(AuditRecord.seq)).scalars().all()
+        logged = conn.execute(select(AuditSubjectLog.citizen_id).order_by(AuditSubjectLog.seq)).scalars().all()
+    assert written == ["r1", "r3"]
+    assert logged == ["079095000001", "079095000003"]  # no subject of a call that was never answered
 
 
 def test_writer_fails_closed(engine: Engine) -> None:
