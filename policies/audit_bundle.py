@@ -1,12 +1,15 @@
-"""Evidence bundles: the audit records of one request and the chain segment that ties them to the head.
+"""Evidence bundles: the audit records of one request and the chain segment that ties them to an anchor.
 
 ``export_bundle`` writes ``manifest.json`` and ``records.jsonl``: the records from the first one of the
-request up to the head, the request's own with their payloads, every other one (another agency's call)
-with only the sha256 of its payload, which its hash covers (``hash_v`` 2; a record written before
-migration p0004, ``hash_v`` 1, must show its payload). ``verify_bundle`` checks such a folder with nothing
-but the standard library's sha256 and JSON: every record's hash, every link, that the request's records
-are in the segment with their payloads, and that the segment ends at the head hash named in the manifest
-(a value an auditor may compare with a published or separately obtained head).
+request up to the first anchor at or after its last one (``policies.audit_anchors``: every 10,000th record,
+published; the head while the chain has not reached it), so a bundle holds at most 10,000 records besides
+the request's own, however long the chain. The request's records carry their payloads, every other one
+(another agency's call) only the sha256 of its payload, which its hash covers (``hash_v`` 2; a record
+written before migration p0004, ``hash_v`` 1, must show its payload). ``verify_bundle`` checks such a
+folder with nothing but the standard library's sha256 and JSON: every record's hash, every link, that the
+request's records are in the segment with their payloads, and that the segment ends at the hash the
+manifest names (``end``), which an auditor compares with their copy of that anchor (or of the head).
+Bundles of formats /1 and /2 (which ended at the head, named ``head``) still verify.
 """
 
 from __future__ import annotations
@@ -21,19 +24,23 @@ from sqlalchemy.engine import Engine
 
 from ndx.errors import Invalid, NotFound
 from policies.audit import GENESIS, HEAD, RECORDS, sha256_hex
+from policies.audit_anchors import anchor_for
 from policies.audit_verify import Problem, StoredRecord, check_chain
 
-FORMAT = "ndx-audit-bundle/2"
-FORMATS = ("ndx-audit-bundle/1", FORMAT)  # /1: every line with its payload, all hashed over the text
+FORMAT = "ndx-audit-bundle/3"
+# /1: every line with its payload, all hashed over the text; /1 and /2 end at the head (``head``), /3 at ``end``
+FORMATS = ("ndx-audit-bundle/1", "ndx-audit-bundle/2", FORMAT)
 README = """NDX audit evidence bundle
 
-manifest.json   the request id, the sequence numbers of its records, and the chain head (seq, hash)
+manifest.json   the request id, the sequence numbers of its records, and where the segment ends (end: seq,
+                hash, and whether that record is a published anchor or was the chain's head at export)
 records.jsonl   one record per line, in order: seq, prev_hash, hash, hash_v, and either payload
                 (canonical JSON: the request's own records) or payload_sha256 (other calls, not shown)
 
 With hash_v 2 a record's hash is sha256(prev_hash + "\\n" + payload_sha256), where payload_sha256 is the
 sha256 of the payload's UTF-8 text; with hash_v 1 (older records) sha256(prev_hash + "\\n" + payload). All
-in hex; each prev_hash is the hash of the line before; the last hash is the head's. Check with
+in hex; each prev_hash is the hash of the line before; the last hash is the end's. Compare the end with your
+copy of that anchor (GET /api/v1/audit/anchors lists every 10,000th record as it is written). Check with
 `ndx audit verify --bundle DIR` or any sha256 tool.
 """
 
@@ -49,12 +56,15 @@ def export_bundle(engine: Engine, request_id: str, out_dir: Path) -> dict[str, A
         ]
         if not seqs:
             raise NotFound(f"no audit record has request id {request_id!r}")
-        head = conn.execute(select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1)).one()
+        head = int(conn.execute(select(HEAD.c.seq).where(HEAD.c.id == 1)).scalar_one())
+        end = min(anchor_for(seqs[-1]), head)
         rows = conn.execute(
             select(RECORDS.c.seq, RECORDS.c.prev_hash, RECORDS.c.hash, RECORDS.c.hash_v, RECORDS.c.payload)
-            .where(RECORDS.c.seq >= seqs[0], RECORDS.c.seq <= int(head[0]))
+            .where(RECORDS.c.seq >= seqs[0], RECORDS.c.seq <= end)
             .order_by(RECORDS.c.seq)
         ).all()
+    if not rows or int(rows[-1].seq) != end:
+        raise Invalid(f"the audit chain has no record {end}: run `ndx audit verify`")
     out_dir.mkdir(parents=True, exist_ok=True)
     own = set(seqs)
     hidden = 0
@@ -71,7 +81,7 @@ def export_bundle(engine: Engine, request_id: str, out_dir: Path) -> dict[str, A
         "format": FORMAT,
         "request_id": request_id,
         "records": seqs,
-        "head": {"seq": int(head[0]), "hash": str(head[1])},
+        "end": {"seq": end, "hash": str(rows[-1].hash), "anchor": end == anchor_for(seqs[-1])},
         "hash": {"2": 'sha256(prev_hash + "\\n" + payload_sha256)', "1": 'sha256(prev_hash + "\\n" + payload)'},
         "shown_by_digest_only": hidden,
         "exported_at": datetime.now(UTC).isoformat(),
@@ -130,9 +140,15 @@ def verify_bundle(folder: Path) -> tuple[Problem | None, dict[str, Any]]:
             or json.loads(rec.payload).get("request_id") != manifest.get("request_id")
         ):
             return Problem(seq, f"record {seq} of request {manifest.get('request_id')} is not in the bundle"), manifest
-    head = manifest.get("head") or {}
-    if head.get("seq") != last_seq or head.get("hash") != last_hash:
+    end = bundle_end(manifest)
+    if end.get("seq") != last_seq or end.get("hash") != last_hash:
         return Problem(
-            last_seq + 1, f"the segment ends at {last_seq}, the head names record {head.get('seq')}"
+            last_seq + 1, f"the segment ends at {last_seq}, the manifest names record {end.get('seq')}"
         ), manifest
     return None, manifest
+
+
+def bundle_end(manifest: dict[str, Any]) -> dict[str, Any]:
+    """Where a bundle's segment ends: ``end`` (format /3) or ``head`` (formats /1 and /2)."""
+    end = manifest.get("end" if manifest.get("format") == FORMAT else "head")
+    return end if isinstance(end, dict) else {}

@@ -21,10 +21,12 @@ from ndx.errors import NDXError
 from policies import service as org_service
 from policies import users
 from policies.audit_actions import command_line
-from policies.audit_bundle import export_bundle, verify_bundle
+from policies.audit_anchors import ANCHOR_EVERY, list_anchors
+from policies.audit_bundle import bundle_end, export_bundle, verify_bundle
 from policies.audit_verify import verify_database
 from policies.auth import TOKEN_PREFIX, token_hash
 from policies.models import ApiToken, Organization, utcnow
+from policies.paging import MAX_LIMIT
 
 orgs_app = typer.Typer(help="Organizations (agencies).", no_args_is_help=True)
 users_app = typer.Typer(help="Users of the platform.", no_args_is_help=True)
@@ -144,9 +146,11 @@ def audit_verify(
             console.print(f"[bold red]bundle of {manifest.get('request_id')} is NOT intact[/]: {problem.reason}")
             print(problem.seq)
             raise typer.Exit(1)
+        end = bundle_end(manifest)
+        what = "anchor" if end.get("anchor") else "head"
         console.print(
             f"bundle intact: request {manifest['request_id']}, records {manifest['records']}, "
-            f"chain up to head {manifest['head']['seq']} {manifest['head']['hash']}"
+            f"chain up to {what} {end.get('seq')} {end.get('hash')}: compare it with your copy of that {what}"
         )
         return
     settings = settings_or_exit()
@@ -169,7 +173,7 @@ def audit_export(
     request_id: Annotated[str, typer.Argument(help="The X-NDX-Request-Id of the call.")],
     out: Annotated[Path, typer.Option("--out", help="Folder to write the bundle into.")],
 ) -> None:
-    """Write the evidence bundle of one call: its records and the chain segment up to the head."""
+    """Write the evidence bundle of one call: its records and the chain segment up to the next anchor."""
     settings = settings_or_exit()
     engine = make_engine(settings.platform_url)
     try:
@@ -178,7 +182,31 @@ def audit_export(
         fail(exc.message)
     finally:
         engine.dispose()
-    console.print(f"bundle written to {out}: records {manifest['records']}, head {manifest['head']['seq']}")
+    end = manifest["end"]
+    what = "anchor" if end["anchor"] else "head (the chain has not reached the next anchor yet)"
+    console.print(f"bundle written to {out}: records {manifest['records']}, chain up to {what} {end['seq']}")
+
+
+@audit_app.command("anchors")
+def audit_anchors(
+    after: Annotated[int, typer.Option(min=0, help="List the anchors after this record.")] = 0,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_LIMIT, help="How many at most.")] = 100,
+) -> None:
+    """Print the chain's anchors (every 10,000th record: seq, hash, time), oldest first; keep copies of them
+    to check evidence bundles against."""
+    settings = settings_or_exit()
+    engine = make_engine(settings.platform_url)
+    try:
+        with engine.connect() as conn:
+            anchors = list_anchors(conn, after=after, limit=limit)
+    except SQLAlchemyError as exc:
+        fail(f"platform database: {str(getattr(exc, 'orig', exc)).splitlines()[0]}")
+    finally:
+        engine.dispose()
+    for a in anchors:
+        print(a.seq, a.hash, a.at.isoformat())
+    if not anchors:
+        console.print(f"no anchor after record {after} yet (one every {ANCHOR_EVERY:,} records)")
 
 
 # --- the demo ----------------------------------------------------------------------------------------------

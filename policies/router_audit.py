@@ -10,9 +10,11 @@ from ndx.deps import SessionDep
 from ndx.observability import request_id_of
 from ndx.web import error_responses
 from policies import audit_views
+from policies.audit_anchors import list_anchors
 from policies.dependencies import CallerDep
 from policies.models import AuditRecord
-from policies.schemas_access import AuditList, AuditRecordOut, SubjectReadList, SubjectReadOut
+from policies.paging import check_limit, encode_cursor, int_cursor
+from policies.schemas_access import AnchorList, AnchorOut, AuditList, AuditRecordOut, SubjectReadList, SubjectReadOut
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 Limit = Annotated[int | None, Query(ge=1, le=1000)]
@@ -62,6 +64,17 @@ def list_audit(
         cursor=cursor,
     )
     return AuditList(items=[record_out(r) for r in rows], next_cursor=nxt)
+
+
+@router.get("/audit/anchors", response_model=AnchorList, responses=error_responses(422))
+def audit_anchors(session: SessionDep, limit: Limit = None, cursor: Cursor = None) -> AnchorList:
+    """The audit chain's anchors, oldest first: every 10,000th record's sequence number, hash and time.
+    Public, so that anyone can keep copies; an evidence bundle (``ndx audit export``) ends at one of them.
+    A hash reveals nothing of the call it closes."""
+    after, size = int_cursor(cursor) or 0, check_limit(limit)
+    anchors = list_anchors(session.connection(), after=after, limit=size)
+    nxt = encode_cursor(anchors[-1].seq) if len(anchors) == size else None
+    return AnchorList(items=[AnchorOut(seq=a.seq, hash=a.hash, at=a.at) for a in anchors], next_cursor=nxt)
 
 
 @router.get("/subjects/{citizen_id}/reads", response_model=SubjectReadList, responses=error_responses(401, 403, 422))

@@ -148,6 +148,17 @@ class AuditList(BaseModel):
     next_cursor: str | None = None
 
 
+class AnchorOut(BaseModel):
+    seq: int
+    hash: str
+    at: datetime
+
+
+class AnchorList(BaseModel):
+    items: list[AnchorOut]
+    next_cursor: str | None = None
+
+
 class SubjectReadOut(BaseModel):
     seq: int
     at: datetime

@@ -50,6 +50,7 @@ def matrix(w: World) -> list[tuple[str, str, Any, str | None, list[int]]]:
             [401, 403, 403, 403, 403, 403, 403],
         ),
         ("GET", "/api/v1/audit", None, None, [401, 200, 200, 200, 200, 200, 200]),
+        ("GET", "/api/v1/audit/anchors", None, None, [200, 200, 200, 200, 200, 200, 200]),  # published
         ("GET", f"/api/v1/subjects/{cid}/reads", None, None, [401, 403, 403, 403, 200, 200, 200]),
         ("POST", "/api/v1/policies/reload", None, None, [401, 403, 403, 403, 403, 403, 200]),
         (

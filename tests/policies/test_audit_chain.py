@@ -18,6 +18,7 @@ from ndx import migrate
 from ndx.cli import app as cli
 from ndx.db import make_engine
 from ndx.errors import Unavailable
+from policies import audit_anchors
 from policies.audit import (
     ENTRY_FIELDS,
     AuditEntry,
@@ -282,7 +283,7 @@ def test_bundle_verifies_without_the_database_and_catches_tampering(engine: Engi
         append(conn, [entry(102)])
     out = tmp_path / "bundle"
     manifest = export_bundle(engine, "req-x", out)
-    assert manifest["records"] == [9, 10] and manifest["head"]["seq"] == 11
+    assert manifest["records"] == [9, 10] and manifest["end"]["seq"] == 11 and not manifest["end"]["anchor"]
     assert verify_bundle(out)[0] is None
 
     lines = (out / "records.jsonl").read_text().splitlines()
@@ -302,7 +303,7 @@ def test_bundle_verifies_without_the_database_and_catches_tampering(engine: Engi
     assert problem is not None and problem.seq == 10 and "missing" in problem.reason
     problem = verify_bundle(with_lines([lines[1], lines[0], lines[2]]))[0]
     assert problem is not None and problem.seq == 11 and "out of order" in problem.reason
-    problem = verify_bundle(with_lines(lines[:2]))[0]  # the tail cut off: the head no longer matches
+    problem = verify_bundle(with_lines(lines[:2]))[0]  # the tail cut off: the end no longer matches
     assert problem is not None and problem.seq == 11
 
     runner = CliRunner()
@@ -340,6 +341,51 @@ def test_bundle_shows_the_other_calls_of_its_segment_by_digest_only(engine: Engi
     hidden = {k: v for k, v in lines[0].items() if k != "payload"}  # the request's own record without content
     problem = verify_bundle(written([hidden, lines[1], lines[2]]))[0]
     assert problem is not None and problem.seq == 4
+
+
+def test_a_bundle_ends_at_the_first_anchor_after_its_request(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However long the chain, a bundle carries the records up to the next published anchor, not the head."""
+    monkeypatch.setattr(audit_anchors, "ANCHOR_EVERY", 5)
+    fill(engine, 2)
+    with engine.begin() as conn:
+        append(conn, [entry(100, "req-x"), entry(101, "req-x")])  # records 3 and 4
+    fill(engine, 8)  # up to record 12
+    with engine.begin() as conn:
+        append(conn, [entry(102, "req-late")])  # record 13: the chain has not reached anchor 15 yet
+        hashes = dict(conn.execute(select(AuditRecord.seq, AuditRecord.hash)).tuples().all())
+        anchors = audit_anchors.list_anchors(conn, after=0, limit=10)
+        assert [(a.seq, a.hash) for a in anchors] == [(5, hashes[5]), (10, hashes[10])]
+        assert [a.seq for a in audit_anchors.list_anchors(conn, after=5, limit=10)] == [10]
+        assert audit_anchors.list_anchors(conn, after=10, limit=10) == []
+
+    manifest = export_bundle(engine, "req-x", tmp_path / "x")
+    assert manifest["end"] == {"seq": 5, "hash": hashes[5], "anchor": True}
+    seqs = [json.loads(x)["seq"] for x in (tmp_path / "x" / "records.jsonl").read_text().splitlines()]
+    assert seqs == [3, 4, 5]
+    assert verify_bundle(tmp_path / "x")[0] is None
+    late = export_bundle(engine, "req-late", tmp_path / "late")
+    assert late["end"] == {"seq": 13, "hash": hashes[13], "anchor": False}
+
+    # a bundle of the former format, which named its end "head", still verifies
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "records.jsonl").write_text((tmp_path / "x" / "records.jsonl").read_text())
+    manifest_2 = {k: v for k, v in manifest.items() if k != "end"}
+    (old / "manifest.json").write_text(
+        json.dumps(manifest_2 | {"format": "ndx-audit-bundle/2", "head": {"seq": 5, "hash": hashes[5]}})
+    )
+    assert verify_bundle(old)[0] is None
+    (old / "manifest.json").write_text(
+        json.dumps(manifest_2 | {"format": "ndx-audit-bundle/2", "head": {"seq": 13, "hash": hashes[13]}})
+    )
+    problem = verify_bundle(old)[0]
+    assert problem is not None and "manifest names record 13" in problem.reason
+
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["audit", "verify", "--bundle", str(tmp_path / "x")])
+    assert ok.exit_code == 0 and "anchor 5" in ok.output, ok.output
 
 
 def test_a_chain_of_version_1_and_version_2_records_verifies_and_exports(engine: Engine, tmp_path: Path) -> None:
@@ -393,6 +439,28 @@ def test_every_query_is_audited_before_the_answer_and_can_be_exported(world: Wor
     export_bundle(engine, rid, tmp_path / "ev")
     engine.dispose()
     assert verify_bundle(tmp_path / "ev")[0] is None
+
+
+def test_anchors_are_published_to_anyone_page_by_page(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(audit_anchors, "ANCHOR_EVERY", 2)
+    w, c = world, world.client
+    w.grant("hcm_dev", "population-citizen", ["full_name"], "social-assistance")
+    for _ in range(5):
+        res = c.get("/api/v1/datasets/population-citizen/records?limit=1", headers=w.h("hcm_dev", "social-assistance"))
+        assert res.status_code == 200
+    records = {r["seq"]: r["hash"] for r in c.get("/api/v1/audit?limit=1000", headers=w.h("admin")).json()["items"]}
+    seen, cursor = [], None
+    while True:
+        page = c.get("/api/v1/audit/anchors", params={"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    head = max(records)
+    assert [a["seq"] for a in seen] == list(range(2, head + 1, 2))  # anonymous, oldest first, none skipped
+    assert all(a["hash"] == records[a["seq"]] for a in seen)
+    bad = c.get("/api/v1/audit/anchors?cursor=not-a-cursor")
+    assert bad.status_code == 422 and "cursor" in bad.json()["error"]["message"]
 
 
 def test_query_fails_closed_when_the_audit_cannot_be_written(world: World) -> None:
