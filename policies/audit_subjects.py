@@ -6,15 +6,19 @@ written at the same time dirtied one random page per subject, which measured as 
 cost on the query route. A ``SubjectIndexer`` thread moves the log, once it holds ``flush_rows`` subjects,
 into a new run of ``audit_subject`` written in key order (``flush``), and merges ``fanout`` live runs of
 one level into one run of the next, up to ``MAX_LEVEL`` (runs of the top level stay as they are). A lookup
-probes each live run once and scans the log (``subject_seqs``).
+probes each live run once and scans the log (``subject_seqs``). With 4,096 subjects a flush and 16 runs a
+merge, a level-n run holds about 4,096 x 16^n subjects: the top level (4) about 268 million, half a year
+of national traffic, so a lookup probes at most 15 runs of each lower level plus a few top ones.
 
 Every step is a short transaction, so the writers it holds back wait milliseconds, never the length of a
 merge: a merge claims its input runs (``claim_merge``), writes the new run as ``building`` in slices of
-about ``slice_rows`` by citizen id (``merge_slice``), then in one transaction makes it ``live`` and its
-inputs ``retired`` (``finish_merge``), whose rows are then deleted in chunks (``drop_retired``; the run's
-own row stays, emptied, so run numbers are never reused). Readers
-see live runs and the log only, so each subject is in exactly one place for them at any moment. A merge
-left unfinished (its process died) is abandoned after ``abandon_s`` and its inputs go back to the pool.
+about ``slice_rows`` by citizen id (``merge_slice``; each slice's upper bound is sought in the index just
+before it, ``next_bound``, so nothing is read ahead however large the inputs), then in one transaction
+makes it ``live`` and its inputs ``retired`` (``finish_merge``), whose rows are then deleted in chunks
+(``drop_retired``; the run's own row stays, emptied, so run numbers are never reused). Readers see live
+runs and the log only, so each subject is in exactly one place for them at any moment. Every slice stamps
+the run's ``progress_at``; a merge that made no progress for ``abandon_s`` (its process died) is abandoned
+and its inputs go back to the pool, however long a live one takes.
 
 The transactions that move the log or change which runs are live lock the chain's head row first, like
 every append: the log does not move under a flush, and two indexers (workers, replicas) never claim the same
@@ -25,7 +29,6 @@ for it without blocking.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -49,7 +52,7 @@ LOG = cast(Table, AuditSubjectLog.__table__)
 RUNS = cast(Table, AuditSubject.__table__)
 RUN = cast(Table, AuditSubjectRun.__table__)
 T = TypeVar("T")
-MAX_LEVEL = 2  # runs of this level are never merged (the upgrade to p0003 puts the old index there)
+MAX_LEVEL = 4  # runs of this level are never merged
 _LIVE = select(RUN.c.run).where(RUN.c.state == "live")
 _STATES = select(RUN.c.state, func.count()).where(RUN.c.subjects > 0).group_by(RUN.c.state)
 _MERGEABLE = (
@@ -78,7 +81,10 @@ def log_size(conn: Connection) -> int:
 
 def _new_run(conn: Connection, level: int, subjects: int, state: str) -> int:
     run = int(conn.scalar(select(func.max(RUN.c.run))) or 0) + 1
-    conn.execute(insert(RUN).values(run=run, level=level, subjects=subjects, state=state, created_at=utcnow()))
+    now = utcnow()
+    conn.execute(
+        insert(RUN).values(run=run, level=level, subjects=subjects, state=state, created_at=now, progress_at=now)
+    )
     return run
 
 
@@ -130,23 +136,40 @@ def claim_merge(conn: Connection, *, fanout: int, max_level: int = MAX_LEVEL) ->
     return None
 
 
-def slice_bounds(conn: Connection, merge: Merge, slice_rows: int) -> list[str]:
-    """Citizen ids that cut the merge into slices of about ``slice_rows`` subjects, taken from its largest
-    input (subjects are spread evenly over citizen ids, so every input splits about alike there)."""
-    slices = -(-merge.subjects // max(slice_rows, 1))
-    if slices <= 1:
-        return []
+def next_bound(conn: Connection, merge: Merge, low: str | None, slice_rows: int) -> str | None:
+    """The citizen id that ends the slice of the merge starting at ``low`` after about ``slice_rows``
+    subjects (None: the slice runs to the end). Sought in the largest input, which holds its share of every
+    slice (subjects spread evenly over citizen ids), by stepping that share along the index from ``low``."""
+    if merge.subjects <= slice_rows:
+        return None
     largest = conn.execute(
-        select(RUN.c.run).where(RUN.c.run.in_(merge.inputs)).order_by(RUN.c.subjects.desc(), RUN.c.run).limit(1)
-    ).scalar_one()
-    keys = list(conn.scalars(select(RUNS.c.citizen_id).where(RUNS.c.run == largest).order_by(RUNS.c.citizen_id)))
-    step = max(len(keys) // slices, 1)
-    return sorted({keys[i] for i in range(step, len(keys), step)})
+        select(RUN.c.run, RUN.c.subjects)
+        .where(RUN.c.run.in_(merge.inputs))
+        .order_by(RUN.c.subjects.desc(), RUN.c.run)
+        .limit(1)
+    ).one()
+    share = max(int(slice_rows * int(largest.subjects) / merge.subjects), 1)
+    keys = select(RUNS.c.citizen_id).where(RUNS.c.run == largest.run)
+    if low is not None:
+        keys = keys.where(RUNS.c.citizen_id > low)
+    return conn.scalar(keys.order_by(RUNS.c.citizen_id, RUNS.c.seq).offset(share).limit(1))
 
 
-def merge_slice(conn: Connection, merge: Merge, low: str | None, high: str | None) -> None:
-    """Copy the inputs' subjects with ``low <= citizen_id < high`` into the new run, in key order. The
-    claim keeps both still: no need to hold the head (on PostgreSQL that would hold up appends)."""
+def slice_bounds(conn: Connection, merge: Merge, slice_rows: int) -> list[str]:
+    """Every bound ``next_bound`` gives, in order: the citizen ids that cut the merge into slices."""
+    bounds: list[str] = []
+    while (bound := next_bound(conn, merge, bounds[-1] if bounds else None, slice_rows)) is not None:
+        bounds.append(bound)
+    return bounds
+
+
+def merge_slice(conn: Connection, merge: Merge, low: str | None, high: str | None) -> bool:
+    """Copy the inputs' subjects with ``low <= citizen_id < high`` into the new run, in key order, and
+    stamp the run's progress; False (nothing copied) if the merge was abandoned meanwhile. The claim keeps
+    the inputs still: no need to hold the head (on PostgreSQL that would hold up appends)."""
+    building = and_(RUN.c.run == merge.run, RUN.c.state == "building")
+    if conn.execute(update(RUN).where(building).values(progress_at=utcnow())).rowcount != 1:
+        return False
     ordered = select(literal(merge.run), RUNS.c.citizen_id, RUNS.c.seq).where(RUNS.c.run.in_(merge.inputs))
     if low is not None:
         ordered = ordered.where(RUNS.c.citizen_id >= low)
@@ -155,6 +178,7 @@ def merge_slice(conn: Connection, merge: Merge, low: str | None, high: str | Non
     conn.execute(
         insert(RUNS).from_select(["run", "citizen_id", "seq"], ordered.order_by(RUNS.c.citizen_id, RUNS.c.seq))
     )
+    return True
 
 
 def finish_merge(conn: Connection, merge: Merge) -> bool:
@@ -168,12 +192,11 @@ def finish_merge(conn: Connection, merge: Merge) -> bool:
 
 
 def abandon_stale(conn: Connection, older_than: timedelta) -> int:
-    """Give up merges started longer ago than ``older_than`` (their process died): the runs they were
+    """Give up merges that made no progress for ``older_than`` (their process died): the runs they were
     building are retired, their inputs unclaimed. How many were abandoned."""
     conn.execute(LOCK_HEAD).first()
-    stale = list(
-        conn.scalars(select(RUN.c.run).where(RUN.c.state == "building", RUN.c.created_at < utcnow() - older_than))
-    )
+    last = func.coalesce(RUN.c.progress_at, RUN.c.created_at)
+    stale = list(conn.scalars(select(RUN.c.run).where(RUN.c.state == "building", last < utcnow() - older_than)))
     if stale:
         conn.execute(update(RUN).where(RUN.c.run.in_(stale)).values(state="retired"))
         conn.execute(update(RUN).where(RUN.c.into_run.in_(stale), RUN.c.state == "live").values(into_run=None))
@@ -256,16 +279,20 @@ class SubjectIndexer(BackgroundThread):
             self._tx(lambda c: abandon_stale(c, timedelta(seconds=self.abandon_s)))
         merge = self._tx(lambda c: claim_merge(c, fanout=self.fanout, max_level=self.max_level)) if merge_due else None
         if merge is not None:
-            with self._engine.connect() as conn:
-                bounds = slice_bounds(conn, merge, self.slice_rows)
-            edges: list[str | None] = [None, *bounds, None]
-            for low, high in itertools.pairwise(edges):
+            low: str | None = None
+            while True:
                 if self._stop.wait(self.pause_s):  # the writers' turn between slices (flock is not fair)
                     return moved  # left building: abandoned after abandon_s, its inputs merged again
-                self._tx(partial(merge_slice, merge=merge, low=low, high=high))
-            if self._tx(lambda c: finish_merge(c, merge)):
-                self.merges += 1
-                moved = True
+                with self._engine.connect() as conn:
+                    high = next_bound(conn, merge, low, self.slice_rows)
+                if not self._tx(partial(merge_slice, merge=merge, low=low, high=high)):
+                    break  # abandoned by another indexer: its inputs are back in the pool
+                if high is None:
+                    if self._tx(lambda c: finish_merge(c, merge)):
+                        self.merges += 1
+                        moved = True
+                    break
+                low = high
             states["retired"] = 1
         if states.get("retired"):
             while not self._stop.wait(self.pause_s) and self._tx(lambda c: drop_retired(c, self.slice_rows)):

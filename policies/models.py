@@ -258,3 +258,5 @@ class AuditSubjectRun(Base):
     state: Mapped[str] = mapped_column(String(10), default="live")
     into_run: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # a building run: when its merge last wrote a slice (runs made before migration p0005: None)
+    progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

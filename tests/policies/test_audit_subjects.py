@@ -18,6 +18,7 @@ from ndx.db import make_engine
 from policies.audit import AuditEntry, append
 from policies.audit_subjects import (
     LOG,
+    MAX_LEVEL,
     RUN,
     RUNS,
     SubjectIndexer,
@@ -26,6 +27,7 @@ from policies.audit_subjects import (
     drop_retired,
     flush,
     merge_slice,
+    next_bound,
     slice_bounds,
     subject_seqs,
 )
@@ -135,6 +137,59 @@ def test_a_merge_cut_short_is_invisible_then_abandoned_and_done_again(engine: En
     assert verify_database(engine) == (None, 24)
 
 
+def test_a_slow_merge_is_told_from_a_dead_one_by_its_progress(engine: Engine) -> None:
+    for i in range(3):
+        with engine.begin() as conn:
+            append(conn, [_entry([CITIZENS[(i + k) % 40]]) for k in range(8)])
+            flush(conn)
+    truth = _lookups(engine)
+    with engine.begin() as conn:
+        merge = claim_merge(conn, fanout=3)
+        assert merge is not None
+    with engine.begin() as conn:
+        bound = next_bound(conn, merge, None, 6)
+        assert bound is not None
+        assert merge_slice(conn, merge, None, bound)
+        # started an hour ago, but its last slice is fresh: alive
+        conn.execute(
+            update(RUN).where(RUN.c.run == merge.run).values(created_at=datetime.now(UTC) - timedelta(hours=1))
+        )
+    with engine.begin() as conn:
+        assert abandon_stale(conn, timedelta(minutes=10)) == 0
+        conn.execute(
+            update(RUN).where(RUN.c.run == merge.run).values(progress_at=datetime.now(UTC) - timedelta(hours=1))
+        )
+    with engine.begin() as conn:
+        assert abandon_stale(conn, timedelta(minutes=10)) == 1  # no progress for an hour: dead
+    copied = _run_size(engine, merge.run)
+    with engine.begin() as conn:
+        assert not merge_slice(conn, merge, bound, None)  # its process was only slow: it stops, copies nothing
+    assert _run_size(engine, merge.run) == copied
+    assert _lookups(engine) == truth
+
+
+def test_runs_merge_up_to_the_top_level_and_lookups_hold(engine: Engine) -> None:
+    """With fanout 2, sixteen level-0 runs fold into one run of level 4, the top: no higher run is made."""
+    indexer = SubjectIndexer(engine, None, flush_rows=10**9, fanout=2, slice_rows=3)
+    assert indexer.max_level == MAX_LEVEL == 4
+    for i in range(32):
+        with engine.begin() as conn:
+            append(conn, [_entry([CITIZENS[(5 * i + k) % 40] for k in range(2)])])
+            flush(conn)
+        while indexer.step():
+            pass
+    assert _counts(engine)[2] == [4, 4]
+    with engine.connect() as conn:
+        seqs = {c: set(conn.scalars(subject_seqs(c))) for c in CITIZENS}
+    assert sum(len(v) for v in seqs.values()) == 64 and set().union(*seqs.values()) == set(range(1, 33))
+    assert verify_database(engine) == (None, 32)
+
+
+def _run_size(engine: Engine, run: int) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(RUNS).where(RUNS.c.run == run)) or 0)
+
+
 def test_a_small_log_is_left_until_it_is_worth_a_run(engine: Engine) -> None:
     with engine.begin() as conn:
         append(conn, [_entry([CITIZENS[1]])])
@@ -204,7 +259,7 @@ def test_upgrade_moves_the_old_index_into_one_run_and_downgrade_brings_it_back(
         for seq, c in zip(seqs, subjects, strict=True):
             conn.execute(append_old, {"c": c, "s": seq})
     migrate.upgrade(eng)
-    assert _counts(eng) == (0, 1, [2])  # the top level: never merged again
+    assert _counts(eng) == (0, 1, [2])  # one run of level 2, merged with the next level-2 runs in time
     with eng.connect() as conn:
         assert set(conn.scalars(subject_seqs(CITIZENS[5]))) == {1, 2}
     assert verify_database(eng) == (None, 3)  # the old records keep their version-1 hashes

@@ -57,8 +57,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("run", "citizen_id", "seq", name=op.f("pk_audit_subject")),
         sqlite_with_rowid=False,
     )
-    # what the old index held becomes run 1, of the top level (never merged again; policies.audit_subjects
-    # MAX_LEVEL), written here once in key order (an upgrade may take a while)
+    # what the old index held becomes run 1, of level 2 (then the top level; since p0005 it is merged with
+    # the next level-2 runs), written here once in key order (an upgrade may take a while)
     conn = op.get_bind()
     count = conn.execute(sa.text("SELECT count(*) FROM audit_subject_log")).scalar_one()
     if count:
