@@ -13,6 +13,7 @@ kept per thread), which costs a fraction of SQLAlchemy's per-execute path.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,9 +38,9 @@ from policies.ratelimit import RateLimiter
 from policies.rules_model import DatasetRule, dataset_rules
 from policies.token_lookup import TokenLookup
 
-# a call whose access changed while it ran is run again on fresh rows; it is refused if that keeps happening
+# a call whose access changed while it ran is run again on fresh rows, checked again at its commit; the
+# last run is vouched for by the counter read at its start only, so changes that never stop cannot refuse it
 ATTEMPTS = 3
-STALE_MESSAGE = "the caller's tokens or grants kept changing during the call; try again"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +90,11 @@ class DataGateway:
         return direct
 
     def _authenticate(
-        self, call: Call, dataset: str, *, fresh: bool
+        self, call: Call, dataset: str, *, fresh: bool, checked: bool
     ) -> tuple[Caller, tuple[GrantView, ...], int | None]:
-        """The caller, its grants on ``dataset``, and the ``access_version`` they hold under. Unless ``fresh``,
-        a kept answer is taken without reading the counter: the audit writer checks it (``StaleAccess``)."""
+        """The caller, its grants on ``dataset``, and the ``access_version`` the audit writer is to check at
+        the call's commit (``StaleAccess``), None if ``checked`` is false. Unless ``fresh``, a kept answer is
+        taken without reading the counter."""
         token = bearer_token(call.authorization)
         if token is None:
             raise Unauthenticated("authentication required: send 'Authorization: Bearer <token>'")
@@ -100,14 +102,14 @@ class DataGateway:
         kept = None if fresh else self.tokens.unchecked(token, dataset=dataset, now=now)
         if kept is not None:
             (caller, grants), kept_version = kept
-            return caller, grants, kept_version
+            return caller, grants, kept_version if checked else None
         try:
             found, version = self.tokens.checked(self._platform, token, dataset=dataset, now=now)
         except self._platform.errors as exc:
             raise Unavailable(f"the platform database failed: {(str(exc).splitlines() or ['error'])[0]}") from None
         if found is None:
             raise Unauthenticated("the token is unknown, expired or revoked")
-        return found[0], found[1], version
+        return found[0], found[1], version if checked else None
 
     def _entry(self, kind: str, call: Call, caller: Caller, dataset: str, body: Any = None) -> AuditEntry:
         request = {
@@ -168,24 +170,20 @@ class DataGateway:
 
     async def query(self, name: str, call: Call) -> Answer:
         """Answer a query call; the audit writer's ``StaleAccess`` makes it run again on fresh rows."""
-        for attempt in range(ATTEMPTS):
-            try:
-                return await self._query(name, call, fresh=attempt > 0)
-            except StaleAccess:
-                continue
-        raise Unavailable(STALE_MESSAGE)
+        for attempt in range(ATTEMPTS - 1):
+            with contextlib.suppress(StaleAccess):
+                return await self._query(name, call, fresh=attempt > 0, checked=True)
+        return await self._query(name, call, fresh=True, checked=False)
 
     async def verify(self, name: str, call: Call, citizen_id: str, claims: Mapping[str, str]) -> Answer:
         """Answer a verification call; run again on fresh rows after ``StaleAccess``, as ``query``."""
-        for attempt in range(ATTEMPTS):
-            try:
-                return await self._verify(name, call, citizen_id, claims, fresh=attempt > 0)
-            except StaleAccess:
-                continue
-        raise Unavailable(STALE_MESSAGE)
+        for attempt in range(ATTEMPTS - 1):
+            with contextlib.suppress(StaleAccess):
+                return await self._verify(name, call, citizen_id, claims, fresh=attempt > 0, checked=True)
+        return await self._verify(name, call, citizen_id, claims, fresh=True, checked=False)
 
-    async def _query(self, name: str, call: Call, *, fresh: bool) -> Answer:
-        caller, grants, version = self._authenticate(call, name, fresh=fresh)
+    async def _query(self, name: str, call: Call, *, fresh: bool, checked: bool) -> Answer:
+        caller, grants, version = self._authenticate(call, name, fresh=fresh, checked=checked)
         entry = self._entry("query", call, caller, name)
         try:
             rule = self._rule(name)
@@ -230,9 +228,9 @@ class DataGateway:
         return await self._finish(entry, dumps({"items": items, "next_cursor": nxt}), version)
 
     async def _verify(
-        self, name: str, call: Call, citizen_id: str, claims: Mapping[str, str], *, fresh: bool
+        self, name: str, call: Call, citizen_id: str, claims: Mapping[str, str], *, fresh: bool, checked: bool
     ) -> Answer:
-        caller, grants, version = self._authenticate(call, name, fresh=fresh)
+        caller, grants, version = self._authenticate(call, name, fresh=fresh, checked=checked)
         entry = self._entry("verify", call, caller, name, body={"citizen_id": citizen_id, **claims})
         entry.fields = sorted(claims)
         try:

@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from ndx.db import make_engine
@@ -255,4 +255,34 @@ def test_revocation_committed_while_a_call_runs_stops_its_answer(world: World) -
     with engine.connect() as conn:
         statuses = conn.execute(select(AuditRecord.status).where(AuditRecord.request_id == "late-revoke"))
         assert statuses.scalars().all() == [403]  # the allowed first attempt left neither an answer nor a record
+    engine.dispose()
+
+
+def test_a_call_is_answered_even_while_access_keeps_changing(world: World) -> None:
+    """Changes that never stop (a bulk import of users, say) cannot refuse calls: after two runs found stale
+    at their commit, the last run stands on the fresh rows it read at its start, as every call once did."""
+    w, c = world, world.client
+    w.grant("thue_dev", "population-citizen", ["full_name"], "tax-administration")
+    url = "/api/v1/datasets/population-citizen/records?limit=1"
+    hdr = {**w.h("thue_dev", "tax-administration"), "X-Request-Id": "busy-platform"}
+    writer = c.app.state.gateway.writer  # type: ignore[attr-defined]
+    append = writer.append
+    engine = make_engine(w.database_url)
+
+    async def change_then_append(entry: Any, **kw: Any) -> int:
+        if kw.get("access_version") is not None:
+            with engine.begin() as conn:  # moves the counter: an unrelated token's label
+                conn.execute(text("UPDATE api_token SET label = label"))
+        return int(await append(entry, **kw))
+
+    writer.append = change_then_append
+    try:
+        res = c.get(url, headers=hdr)
+    finally:
+        writer.append = append
+    assert res.status_code == 200 and len(res.json()["items"]) == 1
+    assert writer.stale == 2
+    with engine.connect() as conn:
+        statuses = conn.execute(select(AuditRecord.status).where(AuditRecord.request_id == "busy-platform"))
+        assert statuses.scalars().all() == [200]
     engine.dispose()
