@@ -14,13 +14,15 @@ Bundles of formats /1 and /2 (which ended at the head, named ``head``) still ver
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from ndx.errors import Invalid, NotFound
 from policies.audit import GENESIS, HEAD, RECORDS, sha256_hex
@@ -45,38 +47,35 @@ copy of that anchor (GET /api/v1/audit/anchors lists every 10,000th record as it
 """
 
 
-def export_bundle(engine: Engine, request_id: str, out_dir: Path) -> dict[str, Any]:
-    """Write the bundle of ``request_id`` into ``out_dir``; returns the manifest."""
-    with engine.connect() as conn:
-        seqs = [
-            int(s)
-            for s in conn.scalars(
-                select(RECORDS.c.seq).where(RECORDS.c.request_id == request_id).order_by(RECORDS.c.seq)
-            )
-        ]
-        if not seqs:
-            raise NotFound(f"no audit record has request id {request_id!r}")
-        head = int(conn.execute(select(HEAD.c.seq).where(HEAD.c.id == 1)).scalar_one())
-        end = min(anchor_for(seqs[-1]), head)
-        rows = conn.execute(
-            select(RECORDS.c.seq, RECORDS.c.prev_hash, RECORDS.c.hash, RECORDS.c.hash_v, RECORDS.c.payload)
-            .where(RECORDS.c.seq >= seqs[0], RECORDS.c.seq <= end)
-            .order_by(RECORDS.c.seq)
-        ).all()
+def build_bundle(conn: Connection, request_id: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The bundle of ``request_id``: its manifest and its files (name -> content), built in memory (at most
+    ``ANCHOR_EVERY`` records besides the request's own, a few MB)."""
+    seqs = [
+        int(s)
+        for s in conn.scalars(select(RECORDS.c.seq).where(RECORDS.c.request_id == request_id).order_by(RECORDS.c.seq))
+    ]
+    if not seqs:
+        raise NotFound(f"no audit record has request id {request_id!r}")
+    head = int(conn.execute(select(HEAD.c.seq).where(HEAD.c.id == 1)).scalar_one())
+    end = min(anchor_for(seqs[-1]), head)
+    rows = conn.execute(
+        select(RECORDS.c.seq, RECORDS.c.prev_hash, RECORDS.c.hash, RECORDS.c.hash_v, RECORDS.c.payload)
+        .where(RECORDS.c.seq >= seqs[0], RECORDS.c.seq <= end)
+        .order_by(RECORDS.c.seq)
+    ).all()
     if not rows or int(rows[-1].seq) != end:
         raise Invalid(f"the audit chain has no record {end}: run `ndx audit verify`")
-    out_dir.mkdir(parents=True, exist_ok=True)
     own = set(seqs)
     hidden = 0
-    with (out_dir / "records.jsonl").open("w", encoding="utf-8") as fh:
-        for r in rows:
-            line: dict[str, Any] = {"seq": r.seq, "prev_hash": r.prev_hash, "hash": r.hash, "hash_v": r.hash_v}
-            if r.seq in own or r.hash_v == 1:
-                line["payload"] = r.payload
-            else:
-                line["payload_sha256"] = sha256_hex(r.payload)
-                hidden += 1
-            fh.write(json.dumps(line) + "\n")
+    lines = []
+    for r in rows:
+        line: dict[str, Any] = {"seq": r.seq, "prev_hash": r.prev_hash, "hash": r.hash, "hash_v": r.hash_v}
+        if r.seq in own or r.hash_v == 1:
+            line["payload"] = r.payload
+        else:
+            line["payload_sha256"] = sha256_hex(r.payload)
+            hidden += 1
+        lines.append(json.dumps(line) + "\n")
     manifest = {
         "format": FORMAT,
         "request_id": request_id,
@@ -86,14 +85,36 @@ def export_bundle(engine: Engine, request_id: str, out_dir: Path) -> dict[str, A
         "shown_by_digest_only": hidden,
         "exported_at": datetime.now(UTC).isoformat(),
     }
-    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    (out_dir / "README.txt").write_text(README, encoding="utf-8")
+    files = {
+        "manifest.json": (json.dumps(manifest, indent=2) + "\n").encode("utf-8"),
+        "records.jsonl": "".join(lines).encode("utf-8"),
+        "README.txt": README.encode("utf-8"),
+    }
+    return manifest, files
+
+
+def export_bundle(engine: Engine, request_id: str, out_dir: Path) -> dict[str, Any]:
+    """Write the bundle of ``request_id`` into the folder ``out_dir``; returns the manifest."""
+    with engine.connect() as conn:
+        manifest, files = build_bundle(conn, request_id)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        (out_dir / name).write_bytes(content)
     return manifest
 
 
-def _read_records(path: Path) -> list[StoredRecord]:
+def bundle_zip(files: dict[str, bytes]) -> bytes:
+    """The bundle's files as one zip archive (what the API and the audit page hand out)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def _read_records(text: str, where: str) -> list[StoredRecord]:
     records = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for n, line in enumerate(text.splitlines(), start=1):
         try:
             d = json.loads(line)
             payload, digest = d.get("payload"), d.get("payload_sha256")
@@ -108,19 +129,45 @@ def _read_records(path: Path) -> list[StoredRecord]:
                 )
             )
         except (ValueError, KeyError, TypeError, AttributeError):
-            raise Invalid(f"{path}:{n}: not a bundle record") from None
+            raise Invalid(f"{where}:{n}: not a bundle record") from None
     return records
 
 
-def verify_bundle(folder: Path) -> tuple[Problem | None, dict[str, Any]]:
-    """Check a bundle; the first problem (None when it holds) and the manifest."""
+def _read_bundle(path: Path) -> tuple[str, str]:
+    """The texts of manifest.json and records.jsonl, from a bundle folder or its zip archive."""
+    if path.is_file():
+        try:
+            with zipfile.ZipFile(path) as archive:
+                return (
+                    archive.read("manifest.json").decode("utf-8"),
+                    archive.read("records.jsonl").decode("utf-8"),
+                )
+        except zipfile.BadZipFile:
+            raise Invalid(f"{path}: not an audit bundle (neither a folder nor a zip archive)") from None
+        except KeyError as exc:
+            raise Invalid(f"{path}: not an audit bundle ({exc.args[0]})") from None
+        except UnicodeDecodeError:
+            raise Invalid(f"{path}: not an audit bundle (not UTF-8 text)") from None
     try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        records = _read_records(folder / "records.jsonl")
+        return (
+            (path / "manifest.json").read_text(encoding="utf-8"),
+            (path / "records.jsonl").read_text(encoding="utf-8"),
+        )
     except OSError as exc:
-        raise Invalid(f"{folder}: not an audit bundle ({exc.strerror}: {exc.filename})") from None
+        raise Invalid(f"{path}: not an audit bundle ({exc.strerror}: {exc.filename})") from None
+    except UnicodeDecodeError:
+        raise Invalid(f"{path}: not an audit bundle (not UTF-8 text)") from None
+
+
+def verify_bundle(folder: Path) -> tuple[Problem | None, dict[str, Any]]:
+    """Check a bundle (a folder, or its zip archive); the first problem (None when it holds) and the
+    manifest."""
+    manifest_text, records_text = _read_bundle(folder)
+    try:
+        manifest = json.loads(manifest_text)
     except ValueError:
         raise Invalid(f"{folder}/manifest.json: not JSON") from None
+    records = _read_records(records_text, f"{folder}/records.jsonl")
     if not isinstance(manifest, dict) or manifest.get("format") not in FORMATS:
         raise Invalid(f"{folder}/manifest.json: not an {FORMAT} manifest")
     wanted: list[int] = list(manifest.get("records") or [])

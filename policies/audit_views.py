@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from ndx.errors import Invalid
+from ndx.errors import Invalid, NotFound
 from policies import audit
 from policies.access import authorize
+from policies.audit_bundle import build_bundle, bundle_zip
 from policies.audit_subjects import subject_seqs
 from policies.auth import Caller
 from policies.models import AuditRecord, utcnow
@@ -66,6 +67,22 @@ def list_audit(
     rows = list(session.scalars(q))
     nxt = encode_cursor(rows[limit - 1].seq) if len(rows) > limit else None
     return rows[:limit], nxt
+
+
+def evidence_bundle(*, session: Session, caller: Caller, request_id: str) -> tuple[str, bytes]:
+    """The evidence bundle of one call as a zip archive, and its file name, for whoever may see the call's
+    records in the audit log (admins; stewards for their datasets and own calls; agencies their own calls).
+    A call the caller may not see is as unknown as one that never happened (404)."""
+    decision = authorize(caller, "read_audit")
+    q = select(AuditRecord.seq).where(AuditRecord.request_id == request_id).limit(1)
+    cond = _scope(caller, decision.scope, own_calls=True)
+    if cond is not None:
+        q = q.where(cond)
+    if session.scalar(q) is None:
+        raise NotFound(f"no audit record has request id {request_id!r}")
+    _, files = build_bundle(session.connection(), request_id)
+    safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in request_id)
+    return f"ndx-evidence-{safe}.zip", bundle_zip(files)
 
 
 def record_body(rec: AuditRecord) -> dict[str, Any]:

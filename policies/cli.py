@@ -134,7 +134,10 @@ def tokens_revoke(token: Annotated[str, typer.Argument(help="The token's id, or 
 
 @audit_app.command("verify")
 def audit_verify(
-    bundle: Annotated[Path | None, typer.Option(help="Check an exported bundle instead (no database needed).")] = None,
+    bundle: Annotated[
+        Path | None,
+        typer.Option(help="Check an exported bundle instead: its folder, or the zip the API or audit page gives."),
+    ] = None,
 ) -> None:
     """Check the audit hash chain; on a problem print the first bad record's sequence number and exit 1."""
     if bundle is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ndx import i18n
@@ -96,3 +96,14 @@ def audit_page(
         "section": "audit",
     }
     return render(request, "policies/audit.html", context, user=user, status=422 if errors else 200)
+
+
+@router.get("/audit/bundles/{request_id}")
+def audit_bundle_download(
+    request_id: Annotated[str, Path(max_length=64)], user: UserDep, session: SessionDep
+) -> Response:
+    """The evidence bundle of one call in the audit view, zipped (``audit_views.evidence_bundle``)."""
+    name, content = audit_views.evidence_bundle(session=session, caller=user.caller, request_id=request_id)
+    return Response(
+        content, media_type="application/zip", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )

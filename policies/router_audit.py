@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
 
 from ndx.deps import SessionDep
 from ndx.observability import request_id_of
@@ -75,6 +76,26 @@ def audit_anchors(session: SessionDep, limit: Limit = None, cursor: Cursor = Non
     anchors = list_anchors(session.connection(), after=after, limit=size)
     nxt = encode_cursor(anchors[-1].seq) if len(anchors) == size else None
     return AnchorList(items=[AnchorOut(seq=a.seq, hash=a.hash, at=a.at) for a in anchors], next_cursor=nxt)
+
+
+@router.get(
+    "/audit/bundles/{request_id}",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/zip": {}}, "description": "The evidence bundle (zip)."},
+        **error_responses(401, 404, 422),
+    },
+)
+def audit_bundle(
+    request_id: Annotated[str, Path(min_length=1, max_length=64)], caller: CallerDep, session: SessionDep
+) -> Response:
+    """The evidence bundle of one call (``X-NDX-Request-Id``), as ``ndx audit export`` writes it, zipped:
+    its records, and the chain segment up to the next anchor with the other calls by payload digest only.
+    Check it with ``ndx audit verify --bundle FILE.zip``. For whoever may see the call in ``/audit``."""
+    name, content = audit_views.evidence_bundle(session=session, caller=caller, request_id=request_id)
+    return Response(
+        content, media_type="application/zip", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 @router.get("/subjects/{citizen_id}/reads", response_model=SubjectReadList, responses=error_responses(401, 403, 422))

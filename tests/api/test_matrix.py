@@ -51,6 +51,7 @@ def matrix(w: World) -> list[tuple[str, str, Any, str | None, list[int]]]:
         ),
         ("GET", "/api/v1/audit", None, None, [401, 200, 200, 200, 200, 200, 200]),
         ("GET", "/api/v1/audit/anchors", None, None, [200, 200, 200, 200, 200, 200, 200]),  # published
+        ("GET", "/api/v1/audit/bundles/matrix-call", None, None, [401, 404, 404, 200, 404, 200, 200]),
         ("GET", f"/api/v1/subjects/{cid}/reads", None, None, [401, 403, 403, 403, 200, 200, 200]),
         ("POST", "/api/v1/policies/reload", None, None, [401, 403, 403, 403, 403, 403, 200]),
         (
@@ -75,6 +76,11 @@ def setup(world: World) -> World:
         "hcm_dev", "population-citizen", ["citizen_id", "full_name"], "social-assistance"
     )
     world.grants["pending"] = world.request("hcm_dev", "population-citizen", ["sex"], "social-assistance")["id"]
+    call = world.client.get(  # a call whose evidence bundle the matrix asks for
+        "/api/v1/datasets/population-citizen/records?fields=full_name&limit=1",
+        headers={**world.h("hcm_dev", "social-assistance"), "X-Request-Id": "matrix-call"},
+    )
+    assert call.status_code == 200
     return world
 
 

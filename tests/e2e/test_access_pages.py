@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
 
 from ndx import server as ndx_server
+from policies.audit_bundle import verify_bundle
 from tests.e2e.conftest import serve
 from tests.helpers import make_settings
 from tests.policies.world import ACCOUNTS, PASSWORD, seed_accounts, write_sources
@@ -173,6 +174,10 @@ def test_request_approve_narrowed_query_revoke(node: Node, page: Page, steward_p
     statuses = steward_page.locator("#audit-table tbody tr").evaluate_all("rows => rows.map(r => r.dataset.status)")
     assert "200" in statuses and "403" in statuses
     screenshot(steward_page, "11-audit-en")
+    with steward_page.expect_download() as download:  # the evidence of the newest call, checked offline
+        steward_page.locator("#audit-table a.evidence").first.click()
+    problem, manifest = verify_bundle(Path(download.value.path()))
+    assert problem is None and manifest["records"], manifest
 
     page.goto(f"{base}/logout")
     page.click("main button[type=submit]")

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from ndx import migrate
 from ndx.cli import app as cli
 from ndx.db import make_engine
-from ndx.errors import Unavailable
+from ndx.errors import Invalid, Unavailable
 from policies import audit_anchors
 from policies.audit import (
     ENTRY_FIELDS,
@@ -439,6 +439,20 @@ def test_every_query_is_audited_before_the_answer_and_can_be_exported(world: Wor
     export_bundle(engine, rid, tmp_path / "ev")
     engine.dispose()
     assert verify_bundle(tmp_path / "ev")[0] is None
+
+    # the same bundle, zipped, from the API: for the calling agency and the owning steward, no one else
+    for who in ("hcm_dev", "bca_steward"):
+        got = c.get(f"/api/v1/audit/bundles/{rid}", headers=w.h(who))
+        assert got.status_code == 200 and got.headers["content-type"] == "application/zip"
+        assert f'filename="ndx-evidence-{rid}.zip"' in got.headers["content-disposition"]
+        (tmp_path / f"{who}.zip").write_bytes(got.content)
+        problem, manifest = verify_bundle(tmp_path / f"{who}.zip")
+        assert problem is None and manifest["request_id"] == rid
+    assert c.get(f"/api/v1/audit/bundles/{rid}", headers=w.h("thue_dev")).status_code == 404
+    assert c.get("/api/v1/audit/bundles/no-such-call", headers=w.h("admin")).status_code == 404
+    (tmp_path / "not.zip").write_bytes(b"PK-but-not-really")
+    with pytest.raises(Invalid, match="not an audit bundle"):
+        verify_bundle(tmp_path / "not.zip")
 
 
 def test_anchors_are_published_to_anyone_page_by_page(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
