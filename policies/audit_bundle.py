@@ -135,6 +135,8 @@ def _read_records(text: str, where: str) -> list[StoredRecord]:
 
 def _read_bundle(path: Path) -> tuple[str, str]:
     """The texts of manifest.json and records.jsonl, from a bundle folder or its zip archive."""
+    if not path.exists():
+        raise Invalid(f"{path}: no such folder or file")
     if path.is_file():
         try:
             with zipfile.ZipFile(path) as archive:

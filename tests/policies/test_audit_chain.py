@@ -453,6 +453,8 @@ def test_every_query_is_audited_before_the_answer_and_can_be_exported(world: Wor
     (tmp_path / "not.zip").write_bytes(b"PK-but-not-really")
     with pytest.raises(Invalid, match="not an audit bundle"):
         verify_bundle(tmp_path / "not.zip")
+    with pytest.raises(Invalid, match="no such folder or file"):
+        verify_bundle(tmp_path / "missing.zip")
 
 
 def test_anchors_are_published_to_anyone_page_by_page(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
