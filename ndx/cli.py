@@ -61,7 +61,13 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
 ) -> None:
     """Serve the web pages and APIs (migrate first: `ndx db upgrade`)."""
-    server.serve(settings_or_exit(), host=host, port=port, workers=workers)
+    settings = settings_or_exit()
+    if workers > 1 and not settings.redis_url:
+        console.print(
+            f"[yellow]warning[/]: NDX_REDIS_URL is not set, so each of the {workers} workers counts rate limits "
+            "and failed sign-ins on its own (a client may get up to that many times the limits); set it to share them"
+        )
+    server.serve(settings, host=host, port=port, workers=workers)
 
 
 @app.command()

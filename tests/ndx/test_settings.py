@@ -6,7 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from ndx import server
+from ndx.cli import app as cli
 from ndx.settings import Settings, SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,3 +71,20 @@ def test_readme_lists_every_setting() -> None:
         env = f"NDX_{name.upper()}"
         assert env in documented, f"{env} is not in the README's settings table"
         assert field.description, f"{name} has no description"
+
+
+@pytest.mark.parametrize(("redis", "warned"), [(None, True), ("redis://127.0.0.1:6379/0", False)])
+def test_serve_with_several_workers_warns_when_counters_are_not_shared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis: str | None, warned: bool
+) -> None:
+    served: list[int] = []
+    monkeypatch.setattr(server, "serve", lambda settings, *, host, port, workers: served.append(workers))
+    monkeypatch.setenv("NDX_DATA_DIR", str(tmp_path))
+    if redis:
+        monkeypatch.setenv("NDX_REDIS_URL", redis)
+    else:
+        monkeypatch.delenv("NDX_REDIS_URL", raising=False)
+    result = CliRunner().invoke(cli, ["serve", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert served == [2]
+    assert ("NDX_REDIS_URL is not set" in result.output) is warned
