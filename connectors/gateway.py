@@ -13,7 +13,6 @@ kept per thread), which costs a fraction of SQLAlchemy's per-execute path.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +34,7 @@ from policies.decide import Action, Decision, GrantView, Resource
 from policies.decide_memo import DecisionMemo
 from policies.models import utcnow
 from policies.ratelimit import RateLimiter
-from policies.rules_model import DatasetRule, dataset_rules
+from policies.rules_model import DatasetRule, RateRule, dataset_rules
 from policies.token_lookup import TokenLookup
 
 # a call whose access changed while it ran is run again on fresh rows, checked again at its commit; the
@@ -54,6 +53,15 @@ class Call:
     authorization: str | None
     purpose: str | None
     case: str | None
+
+
+@dataclass(slots=True)
+class Spent:
+    """What one run of a call counted against its grant's limits (given back if the run is found stale)."""
+
+    key: str | None = None
+    rate: RateRule | None = None
+    rows: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,11 +152,17 @@ class DataGateway:
             raise NotFound(f"dataset {name!r} does not exist")
         return rule
 
-    def _limits(self, decision: Decision, caller: Caller, name: str) -> tuple[str, int]:
+    def _limits(self, decision: Decision, caller: Caller, name: str, spent: Spent) -> tuple[str, int]:
         assert decision.rate is not None
         key = f"grant:{decision.grant_id}" if decision.grant_id is not None else f"org:{caller.org}:{name}"
+        spent.key, spent.rate = key, decision.rate  # counted even when refused, as the limiter counts it
         self.limiter.hit_request(key, decision.rate)
         return key, self.limiter.rows_left(key, decision.rate)
+
+    def _give_back(self, spent: Spent) -> None:
+        """A run found stale at its commit answered nothing: what it counted is not the grant's to pay."""
+        if spent.key is not None and spent.rate is not None:
+            self.limiter.give_back(spent.key, spent.rate, spent.rows)
 
     async def _finish(self, entry: AuditEntry, body: bytes, version: int | None) -> Answer:
         entry.response_hash = sha256_hex(entry.request_hash.encode() + body) if entry.request_hash else None
@@ -171,18 +185,24 @@ class DataGateway:
     async def query(self, name: str, call: Call) -> Answer:
         """Answer a query call; the audit writer's ``StaleAccess`` makes it run again on fresh rows."""
         for attempt in range(ATTEMPTS - 1):
-            with contextlib.suppress(StaleAccess):
-                return await self._query(name, call, fresh=attempt > 0, checked=True)
-        return await self._query(name, call, fresh=True, checked=False)
+            spent = Spent()
+            try:
+                return await self._query(name, call, spent, fresh=attempt > 0, checked=True)
+            except StaleAccess:
+                self._give_back(spent)
+        return await self._query(name, call, Spent(), fresh=True, checked=False)
 
     async def verify(self, name: str, call: Call, citizen_id: str, claims: Mapping[str, str]) -> Answer:
         """Answer a verification call; run again on fresh rows after ``StaleAccess``, as ``query``."""
         for attempt in range(ATTEMPTS - 1):
-            with contextlib.suppress(StaleAccess):
-                return await self._verify(name, call, citizen_id, claims, fresh=attempt > 0, checked=True)
-        return await self._verify(name, call, citizen_id, claims, fresh=True, checked=False)
+            spent = Spent()
+            try:
+                return await self._verify(name, call, citizen_id, claims, spent, fresh=attempt > 0, checked=True)
+            except StaleAccess:
+                self._give_back(spent)
+        return await self._verify(name, call, citizen_id, claims, Spent(), fresh=True, checked=False)
 
-    async def _query(self, name: str, call: Call, *, fresh: bool, checked: bool) -> Answer:
+    async def _query(self, name: str, call: Call, spent: Spent, *, fresh: bool, checked: bool) -> Answer:
         caller, grants, version = self._authenticate(call, name, fresh=fresh, checked=checked)
         entry = self._entry("query", call, caller, name)
         try:
@@ -198,7 +218,7 @@ class DataGateway:
                 raise denial(decision)
             entry.fields = list(decision.fields)
             entry.filter["grant_row_filter"] = {k: list(x) for k, x in decision.row_filter.items()}
-            key, rows_left = self._limits(decision, caller, name)
+            key, rows_left = self._limits(decision, caller, name, spent)
             limit = min(params.limit, rows_left)
             stmt = q.compile_select(
                 table,
@@ -221,6 +241,7 @@ class DataGateway:
                 rows, columns, rule, fields=decision.fields, masks=decision.masks, limit=limit
             )
             self.limiter.take_rows(key, decision.rate, len(items))  # type: ignore[arg-type]
+            spent.rows = len(items)
         except NDXError as exc:
             await self._fail(entry, exc, version)
             raise
@@ -228,7 +249,15 @@ class DataGateway:
         return await self._finish(entry, dumps({"items": items, "next_cursor": nxt}), version)
 
     async def _verify(
-        self, name: str, call: Call, citizen_id: str, claims: Mapping[str, str], *, fresh: bool, checked: bool
+        self,
+        name: str,
+        call: Call,
+        citizen_id: str,
+        claims: Mapping[str, str],
+        spent: Spent,
+        *,
+        fresh: bool,
+        checked: bool,
     ) -> Answer:
         caller, grants, version = self._authenticate(call, name, fresh=fresh, checked=checked)
         entry = self._entry("verify", call, caller, name, body={"citizen_id": citizen_id, **claims})
@@ -245,7 +274,7 @@ class DataGateway:
                 "subject": citizen_id,
                 "grant_row_filter": {k: list(x) for k, x in decision.row_filter.items()},
             }
-            key, _ = self._limits(decision, caller, name)
+            key, _ = self._limits(decision, caller, name, spent)
             fields = list(claims)
             stmt = v.compile_lookup(table, rule, citizen_id=citizen_id, fields=fields, row_filter=decision.row_filter)
             engine = self.sources.engine(rule.source)
@@ -257,6 +286,7 @@ class DataGateway:
             maps = [dict(r._mapping) for r in rows]
             match, per_field = v.compare(maps, claims)
             self.limiter.take_rows(key, decision.rate, len(maps))  # type: ignore[arg-type]
+            spent.rows = len(maps)
         except NDXError as exc:
             await self._fail(entry, exc, version)
             raise

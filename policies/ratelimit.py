@@ -118,6 +118,20 @@ class RateLimiter:
             item = _per_day(rate.rows_per_day)
             self.storage.incr(_storage_key(item, key), item.get_expiry(), amount=rows)
 
+    def give_back(self, key: str, rate: RateRule, rows: int) -> None:
+        """Undo one ``hit_request`` and ``take_rows(rows)`` under ``key`` (a call run again after its first run
+        answered nothing). Within the same window, which is where a run and its rerun a millisecond apart fall."""
+        minute = _per_minute(rate.requests_per_minute)
+        self.storage.incr(_storage_key(minute, key), minute.get_expiry(), amount=-1)
+        if rows > 0:
+            day = _per_day(rate.rows_per_day)
+            self.storage.incr(_storage_key(day, key), day.get_expiry(), amount=-rows)
+
+    def usage(self, key: str, rate: RateRule) -> tuple[int, int]:
+        """Calls counted this minute and rows today under ``key``."""
+        minute, day = _per_minute(rate.requests_per_minute), _per_day(rate.rows_per_day)
+        return int(self.storage.get(_storage_key(minute, key))), int(self.storage.get(_storage_key(day, key)))
+
     def _login_keys(self, email: str, address: str) -> tuple[tuple[RateLimitItem, str], ...]:
         return ((LOGIN_PER_ACCOUNT, email.strip().lower()), (LOGIN_PER_ADDRESS, address))
 

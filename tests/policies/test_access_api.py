@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ndx.db import make_engine
 from policies.models import AccessRequest, AuditRecord, Grant, utcnow
+from policies.rules_model import dataset_rules
 from tests.policies.world import World, world_fixture  # noqa: F401  (fixture)
 
 CITIZEN_FIELDS = ["citizen_id", "full_name", "date_of_birth", "address"]
@@ -262,7 +263,7 @@ def test_a_call_is_answered_even_while_access_keeps_changing(world: World) -> No
     """Changes that never stop (a bulk import of users, say) cannot refuse calls: after two runs found stale
     at their commit, the last run stands on the fresh rows it read at its start, as every call once did."""
     w, c = world, world.client
-    w.grant("thue_dev", "population-citizen", ["full_name"], "tax-administration")
+    gid = w.grant("thue_dev", "population-citizen", ["full_name"], "tax-administration")
     url = "/api/v1/datasets/population-citizen/records?limit=1"
     hdr = {**w.h("thue_dev", "tax-administration"), "X-Request-Id": "busy-platform"}
     writer = c.app.state.gateway.writer  # type: ignore[attr-defined]
@@ -282,6 +283,9 @@ def test_a_call_is_answered_even_while_access_keeps_changing(world: World) -> No
         writer.append = append
     assert res.status_code == 200 and len(res.json()["items"]) == 1
     assert writer.stale == 2
+    gateway = c.app.state.gateway  # type: ignore[attr-defined]
+    rate = dataset_rules()["population-citizen"].rate
+    assert gateway.limiter.usage(f"grant:{gid}", rate) == (1, 1)  # the two stale runs gave back what they took
     with engine.connect() as conn:
         statuses = conn.execute(select(AuditRecord.status).where(AuditRecord.request_id == "busy-platform"))
         assert statuses.scalars().all() == [200]
