@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ndx.errors import Invalid, NotFound
 from policies.audit import GENESIS, HEAD, RECORDS, sha256_hex
-from policies.audit_anchors import anchor_for
+from policies.audit_anchors import anchor_for, compare_copies
 from policies.audit_verify import Problem, StoredRecord, check_chain
 
 FORMAT = "ndx-audit-bundle/3"
@@ -161,8 +162,9 @@ def _read_bundle(path: Path) -> tuple[str, str]:
         raise Invalid(f"{path}: not an audit bundle (not UTF-8 text)") from None
 
 
-def verify_bundle(folder: Path) -> tuple[Problem | None, dict[str, Any]]:
-    """Check a bundle (a folder, or its zip archive); the first problem (None when it holds) and the
+def verify_bundle(folder: Path, copies: Mapping[int, str] | None = None) -> tuple[Problem | None, dict[str, Any]]:
+    """Check a bundle (a folder, or its zip archive), and its records against the anchor ``copies`` that
+    fall in its segment (``anchors_covered`` says which); the first problem (None when it holds) and the
     manifest."""
     manifest_text, records_text = _read_bundle(folder)
     try:
@@ -194,7 +196,19 @@ def verify_bundle(folder: Path) -> tuple[Problem | None, dict[str, Any]]:
         return Problem(
             last_seq + 1, f"the segment ends at {last_seq}, the manifest names record {end.get('seq')}"
         ), manifest
+    if copies:
+        covered = {seq: copies[seq] for seq in anchors_covered(manifest, copies)}
+        return compare_copies({r.seq: r.hash for r in records if r.seq in covered}, covered), manifest
     return None, manifest
+
+
+def anchors_covered(manifest: dict[str, Any], copies: Mapping[int, str]) -> list[int]:
+    """The anchors among ``copies`` that a bundle's segment spans (from its request's first record to its end)."""
+    first = min(manifest.get("records") or [0])
+    last = bundle_end(manifest).get("seq")
+    if not isinstance(last, int):
+        return []
+    return sorted(seq for seq in copies if first <= seq <= last)
 
 
 def bundle_end(manifest: dict[str, Any]) -> dict[str, Any]:

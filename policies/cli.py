@@ -21,8 +21,8 @@ from ndx.errors import NDXError
 from policies import service as org_service
 from policies import users
 from policies.audit_actions import command_line
-from policies.audit_anchors import ANCHOR_EVERY, list_anchors
-from policies.audit_bundle import bundle_end, export_bundle, verify_bundle
+from policies.audit_anchors import ANCHOR_EVERY, check_database, list_anchors, read_copies
+from policies.audit_bundle import anchors_covered, bundle_end, export_bundle, verify_bundle
 from policies.audit_verify import verify_database
 from policies.auth import TOKEN_PREFIX, token_hash
 from policies.models import ApiToken, Organization, utcnow
@@ -138,28 +138,29 @@ def audit_verify(
         Path | None,
         typer.Option(help="Check an exported bundle instead: its folder, or the zip the API or audit page gives."),
     ] = None,
+    anchors: Annotated[
+        Path | None,
+        typer.Option(help="Also compare with your copies of anchors: a file of 'SEQ HASH' lines (ndx audit anchors)."),
+    ] = None,
 ) -> None:
-    """Check the audit hash chain; on a problem print the first bad record's sequence number and exit 1."""
+    """Check the audit hash chain; on a problem print the first bad record's sequence number and exit 1.
+
+    With --anchors, also check that the chain still holds the anchors you copied earlier: the one check that
+    catches a chain rewritten whole by whoever controls the database."""
+    try:
+        copies = read_copies(anchors) if anchors is not None else {}
+    except NDXError as exc:
+        fail(exc.message, 2)
     if bundle is not None:
-        try:
-            problem, manifest = verify_bundle(bundle)
-        except NDXError as exc:
-            fail(exc.message, 2)
-        if problem is not None:
-            console.print(f"[bold red]bundle of {manifest.get('request_id')} is NOT intact[/]: {problem.reason}")
-            print(problem.seq)
-            raise typer.Exit(1)
-        end = bundle_end(manifest)
-        what = "anchor" if end.get("anchor") else "head"
-        console.print(
-            f"bundle intact: request {manifest['request_id']}, records {manifest['records']}, "
-            f"chain up to {what} {end.get('seq')} {end.get('hash')}: compare it with your copy of that {what}"
-        )
+        _verify_bundle(bundle, copies, given=anchors is not None)
         return
     settings = settings_or_exit()
     engine = make_engine(settings.platform_url)
     try:
         problem, checked = verify_database(engine)
+        if problem is None and copies:
+            with engine.connect() as conn:
+                problem = check_database(conn, copies)
     except SQLAlchemyError as exc:
         fail(f"platform database: {str(getattr(exc, 'orig', exc)).splitlines()[0]}")
     finally:
@@ -168,7 +169,32 @@ def audit_verify(
         console.print(f"[bold red]audit chain broken at record {problem.seq}[/]: {problem.reason}")
         print(problem.seq)
         raise typer.Exit(1)
-    console.print(f"audit chain intact: {checked} records")
+    held = f", and it holds your {len(copies)} anchor copies" if copies else ""
+    console.print(f"audit chain intact: {checked} records{held}")
+
+
+def _verify_bundle(bundle: Path, copies: dict[int, str], *, given: bool) -> None:
+    try:
+        problem, manifest = verify_bundle(bundle, copies)
+    except NDXError as exc:
+        fail(exc.message, 2)
+    if problem is not None:
+        console.print(f"[bold red]bundle of {manifest.get('request_id')} is NOT intact[/]: {problem.reason}")
+        print(problem.seq)
+        raise typer.Exit(1)
+    end = bundle_end(manifest)
+    what = "anchor" if end.get("anchor") else "head"
+    covered = anchors_covered(manifest, copies)
+    if covered:
+        tail = f"it matches your copies of anchors {', '.join(map(str, covered))}"
+    elif given:
+        tail = f"none of your anchor copies falls in its segment: compare {what} {end.get('seq')} with your copy"
+    else:
+        tail = f"compare it with your copy of that {what}"
+    console.print(
+        f"bundle intact: request {manifest['request_id']}, records {manifest['records']}, "
+        f"chain up to {what} {end.get('seq')} {end.get('hash')}: {tail}"
+    )
 
 
 @audit_app.command("export")

@@ -457,6 +457,69 @@ def test_every_query_is_audited_before_the_answer_and_can_be_exported(world: Wor
         verify_bundle(tmp_path / "missing.zip")
 
 
+def words(text_: str) -> str:
+    """Console output with its line wrapping undone."""
+    return " ".join(text_.split())
+
+
+def _rewrite_whole(engine: Engine, seq: int) -> None:
+    """What whoever controls the database could do: change record ``seq`` and recompute every hash after it,
+    and the head, so the chain holds together again."""
+    with engine.begin() as conn:
+        rows = conn.execute(
+            select(AuditRecord.seq, AuditRecord.prev_hash, AuditRecord.payload, AuditRecord.hash_v)
+            .where(AuditRecord.seq >= seq)
+            .order_by(AuditRecord.seq)
+        ).all()
+        prev = rows[0].prev_hash
+        for r in rows:
+            payload = r.payload.replace('"row_count":1', '"row_count":0') if r.seq == seq else r.payload
+            digest = chain_hash(prev, payload, r.hash_v)
+            values = {"prev_hash": prev, "hash": digest, "payload": payload}
+            if r.seq == seq:
+                values["row_count"] = 0  # the indexed column too, so nothing disagrees with the payload
+            conn.execute(update(AuditRecord).where(AuditRecord.seq == r.seq).values(**values))
+            prev = digest
+        conn.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev))
+
+
+def test_anchor_copies_catch_a_chain_rewritten_whole(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit_anchors, "ANCHOR_EVERY", 5)
+    monkeypatch.setenv("NDX_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("NDX_DATA_DIR", str(tmp_path))
+    fill(engine, 2)
+    with engine.begin() as conn:
+        append(conn, [entry(100, "req-x")])  # record 3
+    fill(engine, 9)  # up to 12: anchors 5 and 10
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["audit", "anchors"])
+    assert listed.exit_code == 0, listed.output
+    copies = tmp_path / "anchors.txt"
+    copies.write_text("# kept by the court\n" + listed.stdout)  # what an auditor kept, as printed
+    ok = runner.invoke(cli, ["audit", "verify", "--anchors", str(copies)])
+    assert ok.exit_code == 0 and "holds your 2 anchor copies" in words(ok.output), ok.output
+    export_bundle(engine, "req-x", tmp_path / "before")
+    ok = runner.invoke(cli, ["audit", "verify", "--bundle", str(tmp_path / "before"), "--anchors", str(copies)])
+    assert ok.exit_code == 0 and "matches your copies of anchors 5" in words(ok.output), ok.output
+
+    _rewrite_whole(engine, 3)
+    assert verify_database(engine) == (None, 12)  # the chain holds together: only the copies can tell
+    bad = runner.invoke(cli, ["audit", "verify", "--anchors", str(copies)])
+    assert bad.exit_code == 1 and bad.stdout.strip().splitlines()[-1] == "5", bad.output
+    assert "differs from your copy of anchor 5" in words(bad.output)
+    export_bundle(engine, "req-x", tmp_path / "after")
+    assert verify_bundle(tmp_path / "after")[0] is None  # intact in itself
+    bad = runner.invoke(cli, ["audit", "verify", "--bundle", str(tmp_path / "after"), "--anchors", str(copies)])
+    assert bad.exit_code == 1 and "differs from your copy of anchor 5" in words(bad.output), bad.output
+
+    for text_, reason in (("5 abc\n", "expected 'SEQ HASH'"), (f"7 {'a' * 64}\n", "7 is not an anchor")):
+        copies.write_text(text_)
+        refused = runner.invoke(cli, ["audit", "verify", "--anchors", str(copies)])
+        assert refused.exit_code == 2 and reason in words(refused.output) and "anchors.txt:1" in refused.output
+
+
 def test_anchors_are_published_to_anyone_page_by_page(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(audit_anchors, "ANCHOR_EVERY", 2)
     w, c = world, world.client
