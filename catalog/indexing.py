@@ -20,10 +20,12 @@ from ndx.textnorm import fold
 
 
 def facet_values(data: DatasetIn, formats: Iterable[str]) -> set[tuple[str, str]]:
-    """The (facet, value) pairs of a dataset: organization, classification, license, source, tags, formats."""
+    """The (facet, value) pairs of a dataset: organization, classification, license, source, themes, tags,
+    formats."""
     values = {("organization", data.owner_org), ("classification", data.classification), ("license", data.license_id)}
     if data.source:
         values.add(("source", data.source))
+    values |= {("theme", t[:100]) for t in data.themes}
     values |= {("tag", t[:100]) for t in data.tags}
     values |= {("format", f.upper()[:100]) for f in formats if f}
     return values

@@ -67,6 +67,7 @@ FACET_TITLES = {
     "organization": N_("Organization"),
     "source": N_("Source"),
     "classification": N_("Classification"),
+    "theme": N_("Theme"),
     "tag": N_("Tags"),
     "format": N_("Formats"),
     "license": N_("License"),
@@ -85,5 +86,5 @@ def facet_label(facet: str, counted: FacetCount, lang: str) -> str:
     """The label of one facet value; organizations by their name in ``lang``."""
     if counted.names:
         return counted.names[1] if lang == "en" else counted.names[0]
-    table = {"classification": CLASSIFICATION, "source": SOURCE, "license": LICENSE}.get(facet)
+    table = {"classification": CLASSIFICATION, "source": SOURCE, "license": LICENSE, "theme": THEME}.get(facet)
     return label(table, counted.value, lang) if table else counted.value

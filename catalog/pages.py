@@ -80,6 +80,7 @@ def search_page(
     q: Annotated[str, Query(max_length=500)] = "",
     organization: Values = [],  # noqa: B006
     classification: Values = [],  # noqa: B006
+    theme: Values = [],  # noqa: B006
     tag: Values = [],  # noqa: B006
     source: Values = [],  # noqa: B006
     format: Values = [],  # noqa: B006
@@ -94,6 +95,7 @@ def search_page(
     filters = {
         "organization": organization,
         "classification": classification,
+        "theme": theme,
         "tag": tag,
         "source": source,
         "format": format,

@@ -41,6 +41,7 @@ async def search_datasets(
     q: Annotated[str, Query(max_length=500, description="Words to find, with or without diacritics.")] = "",
     organization: Values = [],  # noqa: B006 (FastAPI copies defaults)
     classification: Values = [],  # noqa: B006
+    theme: Annotated[list[str], Query(description="EU data theme codes (DCAT-AP), e.g. SOCI, ECON.")] = [],  # noqa: B006
     tag: Values = [],  # noqa: B006
     source: Values = [],  # noqa: B006
     format: Values = [],  # noqa: B006 (the facet name)
@@ -60,6 +61,7 @@ async def search_datasets(
     filters = {
         "organization": organization,
         "classification": classification,
+        "theme": theme,
         "tag": tag,
         "source": source,
         "format": format,

@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from catalog import labels, service
 from catalog import search as catalog_search
-from catalog import service
+from catalog.ckan import dicts
 from catalog.ckan.envelope import SearchQueryError
 from catalog.ckan.schemas import PackageSearchIn
 from catalog.models import Dataset
@@ -35,6 +36,7 @@ FIELDS = {
     "license_id": "license",
     "classification": "classification",
     "source": "source",
+    "groups": "theme",  # CKAN's groups are NDX's data themes (dicts.group_name)
 }
 FILTERS = {*FIELDS, "name"}
 DEFAULT_FACETS = ("organization", "tags", "res_format", "license_id")
@@ -84,6 +86,8 @@ def parse(q: str, fq: str, fq_list: list[str]) -> Query:
                 raise SearchQueryError(f"field {name!r} has no value")
             if name == "name":
                 out.names = values
+            elif name == "groups":
+                out.filters["theme"] = [dicts.theme_of(v) for v in values]
             else:
                 out.filters[FIELDS[name]] = values
             rest = rest.replace(m.group(0), " ")
@@ -137,7 +141,16 @@ def load(session: Session, ids: list[str]) -> list[Dataset]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def _summary_facets(items: list[DatasetSummary], fields: list[str]) -> dict[str, list[tuple[str, str, int]]]:
+def _facet_value(field: str, value: str, label: str, n: int) -> tuple[str, str, int]:
+    """A facet value as CKAN names it: a group by its (lower-case) group name and its title."""
+    if FIELDS[field] == "theme":
+        return dicts.group_name(value), labels.label(labels.THEME, value, "vi"), n
+    return value, label, n
+
+
+def _summary_facets(
+    items: list[DatasetSummary], fields: list[str], themes: dict[str, list[str]]
+) -> dict[str, list[tuple[str, str, int]]]:
     out: dict[str, list[tuple[str, str, int]]] = {}
     for f in fields:
         counted: Counter[str] = Counter()
@@ -150,11 +163,13 @@ def _summary_facets(items: list[DatasetSummary], fields: list[str]) -> dict[str,
                 "license": [d.license_id],
                 "classification": [d.classification],
                 "source": [d.source] if d.source else [],
+                "theme": themes.get(d.id, []),
             }
             counted.update(by_facet[FIELDS[f]])
             if FIELDS[f] == "organization":
                 names[d.owner_org] = d.organization.name_vi
-        out[f] = [(v, names.get(v, v), n) for v, n in sorted(counted.items(), key=lambda x: (-x[1], x[0]))]
+        ranked = sorted(counted.items(), key=lambda x: (-x[1], x[0]))
+        out[f] = [_facet_value(f, v, names.get(v, v), n) for v, n in ranked]
     return out
 
 
@@ -188,7 +203,9 @@ def _walk(
             facet_limit=facet_limit,
         ),
     )
-    facets = {f: [(fv.value, fv.label, fv.count) for fv in first.facets.get(FIELDS[f], [])] for f in fields}
+    facets = {
+        f: [_facet_value(f, fv.value, fv.label, fv.count) for fv in first.facets.get(FIELDS[f], [])] for f in fields
+    }
     ids = [d.id for d in first.items][:rows] if start == 0 else _ids_after(session, query, sort, start, rows)
     return Found(count=first.count, datasets=load(session, ids), facets=facets)
 
@@ -224,7 +241,9 @@ def _by_names(session: Session, query: Query, sort: Sort, fields: list[str]) -> 
         cursor = page.next_cursor
         if cursor is None or len(kept) == len(wanted):
             break
-    return Found(count=len(kept), datasets=load(session, [d.id for d in kept]), facets=_summary_facets(kept, fields))
+    datasets = load(session, [d.id for d in kept])
+    themes = {d.id: list(d.themes or []) for d in datasets}
+    return Found(count=len(kept), datasets=datasets, facets=_summary_facets(kept, fields, themes))
 
 
 def facets_out(found: Found) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -44,7 +44,7 @@ from policies.models import Organization
 
 Sort = Literal["relevance", "name", "title", "metadata_modified"]
 SORTS: tuple[str, ...] = get_args(Sort)
-FACETS: tuple[str, ...] = ("organization", "source", "classification", "tag", "format", "license")
+FACETS: tuple[str, ...] = ("organization", "source", "classification", "theme", "tag", "format", "license")
 MAX_TOKENS = 16
 PHRASE_BONUS = 1000.0  # added to the rank of documents with the query's words side by side, in order
 AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"

@@ -37,7 +37,7 @@ def test_search_api_lists_with_facets_and_cursor(client: TestClient) -> None:
     assert body["facets"]["organization"] == [
         {"value": "bca", "label": "Bộ Công an (Cơ sở dữ liệu quốc gia về dân cư)", "count": 1}
     ]
-    assert set(body["facets"]) == {"organization", "source", "classification", "tag", "format", "license"}
+    assert set(body["facets"]) == {"organization", "source", "classification", "theme", "tag", "format", "license"}
 
     everything = client.get("/api/v1/datasets", params={"limit": 2, "sort": "name"}).json()
     assert everything["count"] == 7 and len(everything["items"]) == 2
@@ -56,6 +56,11 @@ def test_search_api_lists_with_facets_and_cursor(client: TestClient) -> None:
     assert open_only["items"][0]["formats"] == ["CSV"]
     english = client.get("/api/v1/datasets", params={"lang": "en", "tag": "đất đai"}).json()
     assert {f["label"] for f in english["facets"]["source"]} == {"National Land Database"}
+    economy = client.get("/api/v1/datasets", params={"theme": "ECON", "sort": "name", "lang": "en"}).json()
+    assert [d["name"] for d in economy["items"]] == ["enterprise-enterprise", "insurance-contribution"]
+    themes = {f["value"]: f for f in economy["facets"]["theme"]}
+    assert themes["ECON"] == {"value": "ECON", "label": "Economy and finance", "count": 2}
+    assert themes["SOCI"]["count"] == 1  # the contributions; the facet counts within the filtered set
 
 
 @pytest.mark.parametrize(

@@ -151,6 +151,20 @@ def test_package_search_filters_facets_sort(open_world: OpenWorld) -> None:
     assert [d["name"] for d in text["results"]] == ["open-population-by-province-sex-age"]
     assert api.action.package_search(fq="tags:no-such-tag")["count"] == 0
 
+    # CKAN's groups are NDX's data themes: a facet and a filter, named as group_list names them
+    themed = api.action.package_search(fq="groups:econ", rows=100, **{"facet.field": '["groups"]', "facet.limit": -1})
+    econ = api.action.group_show(id="econ")
+    assert themed["count"] == econ["package_count"] >= 3
+    assert all("econ" in {g["name"] for g in d["groups"]} for d in themed["results"])
+    groups = {i["name"]: i for i in themed["search_facets"]["groups"]["items"]}
+    assert groups["econ"]["count"] == themed["count"] and groups["econ"]["display_name"] == econ["title"]
+    assert set(themed["facets"]["groups"]) <= set(api.action.group_list())
+    either = api.action.package_search(fq="groups:(econ OR envi)", rows=0)["count"]
+    assert either > themed["count"]
+    one = api.action.package_search(fq=f"name:{OPEN}", **{"facet.field": '["groups"]'})
+    shown = api.action.package_show(id=OPEN)
+    assert one["facets"]["groups"] == {g["name"]: 1 for g in shown["groups"]} != {}
+
 
 def test_organizations_groups_tags_licences_help(open_world: OpenWorld) -> None:
     api = ckan(open_world)

@@ -3,11 +3,13 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from catalog import service
 from catalog.search.base import SearchParams
 from catalog.sync import sync_catalog
+from ndx import migrate
 from ndx.errors import Invalid
 from tests.catalog.conftest import SourceFactory, open_sources, sample_dataset
 
@@ -191,3 +193,25 @@ def test_whole_catalog_facet_counts_kept_by_triggers_match_a_fresh_count(session
     assert kept["organization"] == {"bhxh": 1, "dkkd": 1}
     assert kept["tag"] == {"b": 1, "a": 1, "t3": 1}
     assert kept["format"] == {}
+
+
+def test_migration_c0002_adds_the_theme_terms_of_datasets_indexed_before(platform: Engine, session: Session) -> None:
+    service.register_dataset(session=session, data=sample_dataset("so-lieu-a", themes=["ECON", "SOCI"]))
+    service.register_dataset(session=session, data=sample_dataset("so-lieu-b", themes=["ECON"]))
+    service.register_dataset(session=session, data=sample_dataset("so-lieu-c", private=True, themes=["ECON"]))
+    session.commit()
+    session.close()
+
+    def economy() -> tuple[list[str], dict[str, int]]:
+        with Session(platform) as s:
+            found = service.search_datasets(
+                session=s, params=SearchParams(filters={"theme": ["ECON"]}, sort="name", limit=10)
+            )
+            everything = service.search_datasets(session=s, params=SearchParams(limit=1))
+        return [d.name for d in found.items], {f.value: f.count for f in everything.facets.get("theme", [])}
+
+    assert economy() == (["so-lieu-a", "so-lieu-b"], {"ECON": 2, "SOCI": 1})  # the private one is not counted
+    migrate.downgrade(platform, "c0001")  # as indexed before themes were a facet
+    assert economy() == ([], {})
+    migrate.upgrade(platform)
+    assert economy() == (["so-lieu-a", "so-lieu-b"], {"ECON": 2, "SOCI": 1})
