@@ -71,6 +71,7 @@ def identity_mismatch(duck: duckdb.DuckDBPyConnection) -> Iterator[Finding]:
                     column,
                     1.0,
                     f"{ours!s} here, {population!s} in population",
+                    message_vi=f"{ours!s} ở đây, {population!s} trong CSDL dân cư",
                 )
 
 
@@ -141,6 +142,7 @@ def unknown_reference(duck: duckdb.DuckDBPyConnection) -> Iterator[Finding]:
                 column,
                 1.0,
                 f"{column} {value} is not in {target_name}",
+                message_vi=f"{column} {value} không có trong {target_name}",
             )
 
 
@@ -165,6 +167,7 @@ def activity_after_death(duck: duckdb.DuckDBPyConnection) -> Iterator[Finding]:
             None,
             1.0,
             f"contribution for {period}, the person died on {died.isoformat()}",
+            message_vi=f"đóng bảo hiểm cho kỳ {period}, người này đã mất ngày {died.isoformat()}",
         )
     rows = duck.execute(
         """
@@ -176,12 +179,14 @@ def activity_after_death(duck: duckdb.DuckDBPyConnection) -> Iterator[Finding]:
     ).fetchall()
     for code, citizen_id, died in rows:
         when = f" on {died.isoformat()}" if died is not None else ""
+        when_vi = f" ngày {died.isoformat()}" if died is not None else ""
         yield Finding(
             "activity_after_death",
             (record("enterprise.enterprise", code), record(CITIZEN, citizen_id)),
             None,
             1.0,
             f"active enterprise, its legal representative died{when}",
+            message_vi=f"doanh nghiệp đang hoạt động, người đại diện theo pháp luật đã mất{when_vi}",
         )
 
 
@@ -204,4 +209,5 @@ def share_sums(duck: duckdb.DuckDBPyConnection) -> Iterator[Finding]:
             "share",
             1.0,
             f"shares of parcel {parcel_id} sum to {total}, not 1",
+            message_vi=f"tổng phần quyền của thửa {parcel_id} là {total}, không phải 1",
         )

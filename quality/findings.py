@@ -1,7 +1,8 @@
 """Findings: what a quality run reports, in the findings.json format of shared/SOURCES.md.
 
 A finding names a check, its records (``source.table`` + primary key as a string), the field at fault
-(None for duplicates and activity after death), a confidence and a message. Its identity is a hash of
+(None for duplicates and activity after death), a confidence and a message (in English, as findings.json
+carries it, and in Vietnamese for the pages and the report, ``message_vi``). Its identity is a hash of
 the check, the sorted record keys and the field, so a re-run finds the same finding again and the
 steward's decision on it is kept.
 """
@@ -49,6 +50,7 @@ class Finding:
     confidence: float = 1.0
     message: str = ""
     extra: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, hash=False)
+    message_vi: str = ""  # the message in Vietnamese (not in findings.json, whose format is fixed)
 
     @property
     def id(self) -> str:
@@ -97,6 +99,7 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
                 max(seen.confidence, f.confidence),
                 f"{seen.message}; {f.message}" if seen.message else f.message,
                 seen.extra,
+                message_vi="; ".join(m for m in (seen.message_vi, f.message_vi) if m),
             )
     return list(merged.values())
 

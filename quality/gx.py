@@ -90,7 +90,16 @@ def run_suites(sources: Sources, suites: list[SuiteSpec], progress: Progress = _
                 continue
             spec = suite_spec.expectations[int((config.meta or {})["index"])]
             for key in _failing_keys(sources, suite_spec, spec.type, expand(spec.kwargs), one.result):
-                findings.append(Finding("invalid_value", (record(table, key),), spec.field, 1.0, spec.message))
+                findings.append(
+                    Finding(
+                        "invalid_value",
+                        (record(table, key),),
+                        spec.field,
+                        1.0,
+                        spec.message,
+                        message_vi=spec.message_vi or "",
+                    )
+                )
     return findings
 
 

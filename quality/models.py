@@ -50,6 +50,7 @@ class QualityFinding(Base):
     field: Mapped[str | None] = mapped_column(String(64), nullable=True)
     confidence: Mapped[float] = mapped_column(Float, default=1.0)
     message: Mapped[str] = mapped_column(Text, default="")
+    message_vi: Mapped[str] = mapped_column(Text, default="", server_default="")  # for the pages and report
     status: Mapped[str] = mapped_column(String(10), default="open", index=True)
     first_run_id: Mapped[int] = mapped_column(Integer, ForeignKey("quality_run.id"))
     last_run_id: Mapped[int] = mapped_column(Integer, ForeignKey("quality_run.id"), index=True)

@@ -123,8 +123,24 @@ def _duplicates(duck: duckdb.DuckDBPyConnection, wanted: set[str], progress: Pro
     return findings
 
 
+# The notes of the duplicate guards (``quality.duplicates.guards``) in Vietnamese; a note without one stays English.
+NOTES_VI = {
+    "name with other or missing diacritics": "tên khác dấu hoặc thiếu dấu",
+    "name spelt differently": "tên viết khác",
+    "day and month of birth swapped": "ngày và tháng sinh bị đảo",
+    "possibly twins: same household and birth date, names differ in their marks": (
+        "có thể là sinh đôi: cùng hộ và ngày sinh, tên chỉ khác nhau ở dấu"
+    ),
+    "other address": "địa chỉ khác",
+    "registered in another province": "đăng ký ở tỉnh khác",
+    "name written differently": "tên viết khác",
+    "another legal representative": "người đại diện theo pháp luật khác",
+    "linked to one citizen": "gắn với cùng một công dân",
+}
+
+
 def _as_findings(check: str, table: str, clusters: Iterable[Cluster]) -> list[Finding]:
-    noun = {"duplicate_enterprise": "business"}.get(check, "person")
+    noun, noun_vi = ("business", "doanh nghiệp") if check == "duplicate_enterprise" else ("person", "người")
     return [
         Finding(
             check,
@@ -133,6 +149,8 @@ def _as_findings(check: str, table: str, clusters: Iterable[Cluster]) -> list[Fi
             round(float(cluster.confidence), 4),
             f"same {noun} recorded {len(cluster.keys)} times"
             + (f": {'; '.join(cluster.notes)}" if cluster.notes else ""),
+            message_vi=f"cùng một {noun_vi} được ghi {len(cluster.keys)} lần"
+            + (f": {'; '.join(NOTES_VI.get(n, n) for n in cluster.notes)}" if cluster.notes else ""),
         )
         for cluster in clusters
     ]

@@ -45,6 +45,9 @@ class FindingOut(BaseModel):
     field: str | None
     confidence: float
     message: str
+    message_vi: str = Field(
+        description="The message in Vietnamese (empty for a finding not found again since it was added)."
+    )
     status: Status
     first_run_id: int
     last_run_id: int

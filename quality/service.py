@@ -8,12 +8,12 @@ decision on them: ``confirmed`` and ``dismissed`` stay; a ``fixed`` finding that
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ndx.errors import Forbidden, Invalid, NDXError, NotFound
@@ -49,6 +49,21 @@ class StoredRun:
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
     for i in range(0, len(items), CHUNK):
         yield items[i : i + CHUNK]
+
+
+def _translate_older(session: Session, by_id: Mapping[str, Finding], seen: Sequence[str]) -> None:
+    """Give the findings recorded before messages had a Vietnamese version (migration q0002) the one this run
+    wrote for them; a finding keeps its messages otherwise, as it keeps the steward's decision."""
+    for chunk in _chunks(seen):
+        empty = session.scalars(
+            select(QualityFinding.id).where(QualityFinding.id.in_(chunk), QualityFinding.message_vi == "")
+        ).all()
+        rows = [{"fid": fid, "vi": by_id[fid].message_vi} for fid in empty if by_id[fid].message_vi]
+        if rows:
+            table = cast(Table, QualityFinding.__table__)
+            session.execute(
+                update(table).where(table.c.id == bindparam("fid")).values(message_vi=bindparam("vi")), rows
+            )
 
 
 def start_run(*, session: Session, checks: list[str], sources: dict[str, str]) -> QualityRun:
@@ -92,6 +107,7 @@ def store_run(
             "field": f.field,
             "confidence": f.confidence,
             "message": f.message,
+            "message_vi": f.message_vi,
             "status": "open",
             "first_run_id": run.id,
             "last_run_id": run.id,
@@ -104,6 +120,7 @@ def store_run(
     seen = [fid for fid in ids if fid in existing]
     for chunk in _chunks(seen):
         session.execute(update(QualityFinding).where(QualityFinding.id.in_(chunk)).values(last_run_id=run.id))
+    _translate_older(session, by_id, seen)
     reopened = [fid for fid in seen if existing[fid] == "fixed"]
     for chunk in _chunks(reopened):
         session.execute(update(QualityFinding).where(QualityFinding.id.in_(chunk)).values(status="open"))

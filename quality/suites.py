@@ -26,6 +26,7 @@ class ExpectationSpec(BaseModel):
     kwargs: dict[str, Any] = Field(default_factory=dict)
     field: str
     message: str
+    message_vi: str | None = None  # the message in Vietnamese, for the pages and the report
 
 
 class SuiteSpec(BaseModel):

@@ -1,7 +1,7 @@
 """The steward's quality review in real headless Chromium: a steward of bca (which owns population-citizen)
-opens /quality, opens the duplicate-citizen finding that says "possibly twins", signs in from it, dismisses it
-with a note; a new quality run (the service, as ``ndx quality run`` does) finds the same pair again and keeps
-it dismissed, and the pages say so."""
+opens /quality, opens the duplicate-citizen finding that says "possibly twins" (in Vietnamese: "có thể là sinh
+đôi"), signs in from it, dismisses it with a note; a new quality run (the service, as ``ndx quality run``
+does) finds the same pair again and keeps it dismissed, and the pages say so."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def test_steward_dismisses_a_finding_and_a_rerun_keeps_it(node: Node, page: Page
     expect(page.locator("#findings tbody tr")).to_have_count(3)
     twins = page.locator("#findings tbody tr", has_text=hm.TWIN_HUNG_2)
     expect(twins).to_contain_text(hm.TWIN_HUNG)
-    expect(twins).to_contain_text("possibly twins")
+    expect(twins).to_contain_text("có thể là sinh đôi")  # the pages speak Vietnamese by default
     screenshot(page, "2-filtered")
     twins.locator("a").first.click()
     expect(page).to_have_url(re.compile(r"/quality/findings/[0-9a-f]{32}$"))

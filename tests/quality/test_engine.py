@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from quality.findings import Finding
+from quality.runner import NOTES_VI
 from tests.quality import handmade as hm
 
 CIT = "population.citizen"
@@ -56,6 +57,9 @@ def test_findings_carry_confidence_and_message(handmade_findings: list[Finding])
         assert f.message
     mismatch = next(f for f in handmade_findings if f.field == "date_of_birth" and f.check == "identity_mismatch")
     assert mismatch.message == "1990-05-02 here, 1990-05-20 in population"
+    assert mismatch.message_vi == "1990-05-02 ở đây, 1990-05-20 trong CSDL dân cư"
+    untranslated = [(f.check, f.message) for f in handmade_findings if not f.message_vi]
+    assert untranslated == []  # every check, suite and note says it in Vietnamese too
 
 
 def test_duplicate_findings_say_how_the_records_differ(handmade_findings: list[Finding]) -> None:
@@ -66,4 +70,10 @@ def test_duplicate_findings_say_how_the_records_differ(handmade_findings: list[F
         "other address"
     )
     assert "possibly twins" in by_first[hm.TWIN_HUNG]
+    in_vietnamese = {f.records[0].key: f.message_vi for f in handmade_findings if f.check.startswith("duplicate_")}
+    assert in_vietnamese[hm.HA] == "cùng một người được ghi 2 lần: tên khác dấu hoặc thiếu dấu; địa chỉ khác"
+    assert "có thể là sinh đôi" in in_vietnamese[hm.TWIN_HUNG]
+    duplicates = [f.message for f in handmade_findings if f.check.startswith("duplicate_") and ": " in f.message]
+    said = {note for m in duplicates for note in m.split(": ", 1)[1].split("; ")}
+    assert said and said <= set(NOTES_VI)  # every note the guards wrote has its Vietnamese
     assert by_first[hm.INS_LAN] == "same person recorded 2 times: linked to one citizen"

@@ -31,7 +31,7 @@ class Who:
 def findings() -> list[Finding]:
     return [
         Finding("duplicate_citizen", (RecordRef(CIT, "001085000001"), RecordRef(CIT, "001085000901")), None, 0.97),
-        Finding("invalid_value", (RecordRef(CIT, "001185000008"),), "citizen_id", 1.0, "digits"),
+        Finding("invalid_value", (RecordRef(CIT, "001185000008"),), "citizen_id", 1.0, "digits", message_vi="chữ số"),
         Finding("invalid_value", (RecordRef("enterprise.enterprise", "0100000001"),), "enterprise_code"),
     ]
 
@@ -190,3 +190,27 @@ def test_the_report_says_how_many_findings_it_leaves_out_and_where_they_are(clie
     assert f"/api/v1/quality/findings?run={stored.run.id}&amp;check=invalid_value" in html
     assert "findings.json" in html
     assert 'id="left-out-duplicate_citizen"' not in html  # one duplicate: all of it shown
+
+
+def test_messages_show_in_the_pages_language_and_older_findings_get_theirs_on_the_next_run(
+    client: TestClient,
+) -> None:
+    engine = make_engine(client.app.state.settings.platform_url)  # type: ignore[attr-defined]
+    first = findings()
+    first[0] = Finding(first[0].check, first[0].records, None, 0.97, "same person recorded 2 times")  # no vi yet
+    with Session(engine, expire_on_commit=False) as session:
+        store(session, first)
+    dup, digits = first[0].id, first[1].id
+    page = client.get(f"/quality/findings/{digits}", params={"lang": "vi"}).text
+    assert '<span lang="vi">chữ số</span>' in page
+    assert '<span lang="en">digits</span>' in client.get(f"/quality/findings/{digits}", params={"lang": "en"}).text
+    assert '<span lang="en">same person recorded 2 times</span>' in client.get(f"/quality/findings/{dup}").text
+
+    again = findings()
+    again[0] = Finding(again[0].check, again[0].records, None, 0.97, "same person", message_vi="cùng một người")
+    with Session(engine, expire_on_commit=False) as session:
+        store(session, again)  # found again: the Vietnamese message it lacked is filled in, nothing else changes
+    engine.dispose()
+    shown = client.get(f"/api/v1/quality/findings/{dup}").json()
+    assert (shown["message"], shown["message_vi"]) == ("same person recorded 2 times", "cùng một người")
+    assert '<span lang="vi">cùng một người</span>' in client.get(f"/quality/findings/{dup}", params={"lang": "vi"}).text

@@ -43,7 +43,10 @@ def test_identity_ignores_record_order_and_merge_joins_messages() -> None:
     assert finding_id("duplicate_citizen", [a, b], None) == finding_id("duplicate_citizen", [b, a], None)
     assert finding_id("invalid_value", [a], "sex") != finding_id("invalid_value", [a], "citizen_id")
     merged = merge(
-        [Finding("invalid_value", (a,), "citizen_id", 1.0, "x"), Finding("invalid_value", (a,), "citizen_id", 1.0, "y")]
+        [
+            Finding("invalid_value", (a,), "citizen_id", 1.0, "x", message_vi="ex"),
+            Finding("invalid_value", (a,), "citizen_id", 1.0, "y", message_vi="ét"),
+        ]
     )
     assert len(merged) == 1
-    assert merged[0].message == "x; y"
+    assert (merged[0].message, merged[0].message_vi) == ("x; y", "ex; ét")
