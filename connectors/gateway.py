@@ -4,7 +4,10 @@ Token and grants (``policies.token_lookup``: kept only while nothing about token
 -> ``policies.decide`` (its answers remembered while they hold: ``policies.decide_memo``) -> rate limit ->
 bound select on the read-only source -> masking -> audit record committed (group commit) -> answer. Denied
 and failed calls are audited too, with their status; if the audit record cannot be written the call fails
-with 503 and no data leaves (fail closed). Point lookups on the primary key run inline on the event loop
+with 503 and no data leaves (fail closed). The kept token and grants are checked against the access counter
+in the transaction that commits the call's record; a call decided on rows that changed meanwhile
+(``StaleAccess``) is not answered but run again on fresh rows, and gives back what it counted against the
+grant's limits. Point lookups on the primary key run inline on the event loop
 (tens of microseconds); anything else runs in a worker thread under the source's time limit. The token,
 grant and record reads go through ``DirectConnection``s (statements compiled once, raw driver connections
 kept per thread), which costs a fraction of SQLAlchemy's per-execute path.
