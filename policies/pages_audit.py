@@ -3,18 +3,21 @@ agencies' developers see their organization's calls; administrators everything (
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from sqlalchemy.engine import Engine
 
 from ndx import i18n
 from ndx.deps import SessionDep
 from ndx.errors import Invalid
 from policies import audit_views
 from policies.access import authorize
-from policies.models import AuditRecord
-from policies.pages_auth import UserDep, render
+from policies.audit_anchors import ANCHOR_EVERY, list_anchors
+from policies.models import AuditRecord, utcnow
+from policies.pages_auth import MaybeUserDep, UserDep, render
 from policies.pages_forms import tr
 from policies.rules_model import dataset_rules
 
@@ -106,4 +109,47 @@ def audit_bundle_download(
     name, content = audit_views.evidence_bundle(session=session, caller=user.caller, request_id=request_id)
     return Response(
         content, media_type="application/zip", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+ANCHORS_PAGE = 100
+
+
+@router.get("/audit/anchors")
+def anchors_page(
+    request: Request,
+    session: SessionDep,
+    user: MaybeUserDep,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+) -> Response:
+    """The chain's anchors, for anyone: what an auditor copies now to check evidence against later."""
+    anchors = list_anchors(session.connection(), after=after, limit=ANCHORS_PAGE)
+    context = {
+        "anchors": anchors,
+        "every": ANCHOR_EVERY,
+        "after": after,
+        "older": anchors[-1].seq if len(anchors) == ANCHORS_PAGE else None,
+        "section": "audit",
+    }
+    return render(request, "policies/anchors.html", context, user=user)
+
+
+@router.get("/audit/anchors.txt")
+def anchors_text(request: Request) -> StreamingResponse:
+    """Every anchor, oldest first, one ``SEQ HASH TIME`` line each: the file ``ndx audit verify --anchors``
+    reads. Streamed a thousand at a time on a connection of its own (the request's session is gone by then)."""
+    engine: Engine = request.app.state.engine
+
+    def lines() -> Iterator[str]:
+        yield f"# NDX audit chain anchors (every {ANCHOR_EVERY}th record), taken {utcnow().isoformat()}\n"
+        after = 0
+        with engine.connect() as conn:
+            while page := list_anchors(conn, after=after, limit=1000):
+                yield "".join(f"{a.seq} {a.hash} {a.at.isoformat()}\n" for a in page)
+                after = page[-1].seq
+
+    return StreamingResponse(
+        lines(),
+        media_type="text/plain; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="ndx-audit-anchors.txt"'},
     )

@@ -520,7 +520,9 @@ def test_anchor_copies_catch_a_chain_rewritten_whole(
         assert refused.exit_code == 2 and reason in words(refused.output) and "anchors.txt:1" in refused.output
 
 
-def test_anchors_are_published_to_anyone_page_by_page(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_anchors_are_published_to_anyone_page_by_page(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setattr(audit_anchors, "ANCHOR_EVERY", 2)
     w, c = world, world.client
     w.grant("hcm_dev", "population-citizen", ["full_name"], "social-assistance")
@@ -540,6 +542,15 @@ def test_anchors_are_published_to_anyone_page_by_page(world: World, monkeypatch:
     assert all(a["hash"] == records[a["seq"]] for a in seen)
     bad = c.get("/api/v1/audit/anchors?cursor=not-a-cursor")
     assert bad.status_code == 422 and "cursor" in bad.json()["error"]["message"]
+
+    # the page and the text file anyone can take a copy from; the file is what `verify --anchors` reads
+    page = c.get("/audit/anchors", params={"lang": "vi"})
+    assert page.status_code == 200 and "Mốc của chuỗi nhật ký kiểm toán" in page.text
+    assert all(a["hash"] in page.text for a in seen)
+    text_ = c.get("/audit/anchors.txt")
+    assert text_.status_code == 200 and text_.headers["content-type"].startswith("text/plain")
+    (tmp_path / "anchors.txt").write_text(text_.text)
+    assert audit_anchors.read_copies(tmp_path / "anchors.txt") == {a["seq"]: a["hash"] for a in seen}
 
 
 def test_query_fails_closed_when_the_audit_cannot_be_written(world: World) -> None:
