@@ -198,7 +198,8 @@ def bench_app() -> Any:
         subjects = f"; subject index: {s.flushes} flushes, {s.merges} merges, longest step {s.longest_s * 1e3:.1f} ms"
         print(
             f"worker {os.getpid()}: {w.records:,} audit records in {w.batches:,} batches "
-            f"({w.records / max(w.batches, 1):.1f} records, {ms:.2f} ms each; {waits:,} waits for a turn){wal}"
+            f"({w.records / max(w.batches, 1):.1f} records, {ms:.2f} ms each; {waits:,} waits for a turn; "
+            f"{w.stale:,} stale){wal}"
             f"{subjects}",
             file=sys.stderr,
             flush=True,

@@ -23,6 +23,11 @@ class AuditCollector(Collector):
         yield CounterMetricFamily("ndx_audit_records", "Audit records committed by this process", value=w.records)
         yield CounterMetricFamily("ndx_audit_batches", "Audit transactions (group commits) of this process", w.batches)
         yield CounterMetricFamily(
+            "ndx_audit_stale",
+            "Calls not recorded nor answered because access changed after they were decided (run again)",
+            value=w.stale,
+        )
+        yield CounterMetricFamily(
             "ndx_audit_write_seconds", "Time spent writing audit batches, waits for a turn included", w.write_seconds
         )
         s = w.subjects

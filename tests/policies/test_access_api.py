@@ -283,6 +283,8 @@ def test_a_call_is_answered_even_while_access_keeps_changing(world: World) -> No
         writer.append = append
     assert res.status_code == 200 and len(res.json()["items"]) == 1
     assert writer.stale == 2
+    metrics = {line.split(" ")[0]: line.split(" ")[1] for line in c.get("/metrics").text.splitlines() if " " in line}
+    assert float(metrics["ndx_audit_stale_total"]) == 2
     gateway = c.app.state.gateway  # type: ignore[attr-defined]
     rate = dataset_rules()["population-citizen"].rate
     assert gateway.limiter.usage(f"grant:{gid}", rate) == (1, 1)  # the two stale runs gave back what they took
