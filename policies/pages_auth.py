@@ -206,7 +206,7 @@ def login_submit(
     if user is None:
         limiter.login_failed(email, address)
         return _login_form(request, next_url=target, email=email, error="wrong", status=401)
-    limiter.login_succeeded(email)
+    limiter.login_succeeded(email, address)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

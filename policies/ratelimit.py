@@ -28,9 +28,12 @@ def _per_day(n: int) -> RateLimitItem:
     return RateLimitItemPerDay(n, namespace="ndx-rows")
 
 
-# Failed sign-ins: per account, and per client address (one address trying many accounts). Only failures
-# count, and a success clears the account's count; while either is spent, the form refuses to check passwords.
-LOGIN_PER_ACCOUNT = RateLimitItemPerMinute(10, 15, namespace="ndx-login")
+# Failed sign-ins, in 15 minutes: ten per account from one client address, so one address cannot lock the
+# owner out from theirs; a hundred per account from all addresses together (guessing spread over many);
+# fifty per address (one address trying many accounts). Only failures count, and a success clears the
+# account's counts; while any is spent, the form refuses to check passwords.
+LOGIN_PER_ACCOUNT_FROM = RateLimitItemPerMinute(10, 15, namespace="ndx-login")
+LOGIN_PER_ACCOUNT = RateLimitItemPerMinute(100, 15, namespace="ndx-login-any")
 LOGIN_PER_ADDRESS = RateLimitItemPerMinute(50, 15, namespace="ndx-login-from")
 
 
@@ -133,7 +136,12 @@ class RateLimiter:
         return int(self.storage.get(_storage_key(minute, key))), int(self.storage.get(_storage_key(day, key)))
 
     def _login_keys(self, email: str, address: str) -> tuple[tuple[RateLimitItem, str], ...]:
-        return ((LOGIN_PER_ACCOUNT, email.strip().lower()), (LOGIN_PER_ADDRESS, address))
+        account = email.strip().lower()
+        return (
+            (LOGIN_PER_ACCOUNT_FROM, f"{account}|{address}"),
+            (LOGIN_PER_ACCOUNT, account),
+            (LOGIN_PER_ADDRESS, address),
+        )
 
     def login_wait(self, email: str, address: str) -> int:
         """Seconds until a sign-in may be tried again for this account or from this address; 0: now."""
@@ -146,8 +154,10 @@ class RateLimiter:
         for item, key in self._login_keys(email, address):
             self._limiter.hit(item, key)
 
-    def login_succeeded(self, email: str) -> None:
-        self._limiter.clear(LOGIN_PER_ACCOUNT, email.strip().lower())
+    def login_succeeded(self, email: str, address: str) -> None:
+        account = email.strip().lower()
+        self._limiter.clear(LOGIN_PER_ACCOUNT_FROM, f"{account}|{address}")
+        self._limiter.clear(LOGIN_PER_ACCOUNT, account)
 
     def reset(self) -> None:
         self.storage.reset()

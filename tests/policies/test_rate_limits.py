@@ -72,3 +72,26 @@ def test_redis_counters_are_shared_between_workers() -> None:
         a.hit_request(key, rate)
     b.take_rows(key, rate, 7)
     assert a.rows_left(key, rate) == 3
+
+
+def test_failed_sign_ins_lock_one_address_out_of_an_account_not_its_owner() -> None:
+    """Ten failures from one address lock that address out of the account, not the owner at another; a
+    hundred from many addresses lock the account; fifty from one address lock that address out of all."""
+    limiter = RateLimiter()
+    owner = "dev@thue.gov.vn"
+    for _ in range(10):
+        assert limiter.login_wait(owner, "203.0.113.9") == 0
+        limiter.login_failed(owner, "203.0.113.9")
+    assert 0 < limiter.login_wait(" DEV@thue.gov.vn ", "203.0.113.9") <= 900  # the same account, however typed
+    assert limiter.login_wait(owner, "198.51.100.7") == 0  # the owner, elsewhere, still signs in
+
+    for i in range(90):  # the rest of the hundred, spread over addresses of their own
+        limiter.login_failed(owner, f"10.0.{i // 250}.{i % 250}")
+    assert limiter.login_wait(owner, "198.51.100.7") > 0  # guessing from everywhere: the account waits
+    assert limiter.login_wait("steward@thue.gov.vn", "198.51.100.7") == 0  # other accounts do not
+
+    limiter.login_succeeded(owner, "198.51.100.8")  # (as after the lock expires) a success clears the account
+    assert limiter.login_wait(owner, "198.51.100.7") == 0
+    for i in range(50):
+        limiter.login_failed(f"user{i}@x.vn", "192.0.2.1")
+    assert limiter.login_wait("anyone@x.vn", "192.0.2.1") > 0  # one address trying many accounts
