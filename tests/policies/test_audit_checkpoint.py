@@ -13,7 +13,7 @@ from ndx import migrate
 from ndx.db import make_engine
 from policies.audit_verify import verify_database
 from policies.audit_writer import AuditWriter
-from tests.policies.test_audit_chain import entry
+from tests.policies.audit_helpers import entry
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from policies.audit_subjects import (
     subject_seqs,
 )
 from policies.audit_verify import verify_database
-from tests.policies.test_audit_chain import append_v1
+from tests.policies.audit_helpers import append_v1
 
 CITIZENS = [f"0790950{i:05d}" for i in range(40)]
 
@@ -50,6 +50,15 @@ def _counts(engine: Engine) -> tuple[int, int, list[int]]:
     with engine.connect() as conn:
         levels = list(conn.scalars(select(RUN.c.level).where(RUN.c.state == "live").order_by(RUN.c.run)))
         return int(conn.scalar(select(func.count()).select_from(LOG)) or 0), len(levels), levels
+
+
+def _three_runs(engine: Engine) -> dict[str, set[int]]:
+    """Three level-0 runs of eight subjects each; what the lookups then find."""
+    for i in range(3):
+        with engine.begin() as conn:
+            append(conn, [_entry([CITIZENS[(i + k) % 40]]) for k in range(8)])
+            flush(conn)
+    return _lookups(engine)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -108,11 +117,7 @@ def test_the_top_level_is_never_merged_further(engine: Engine) -> None:
 
 
 def test_a_merge_cut_short_is_invisible_then_abandoned_and_done_again(engine: Engine) -> None:
-    for i in range(3):
-        with engine.begin() as conn:
-            append(conn, [_entry([CITIZENS[(i + k) % 40]]) for k in range(8)])
-            flush(conn)
-    truth = _lookups(engine)
+    truth = _three_runs(engine)
     with engine.begin() as conn:
         merge = claim_merge(conn, fanout=3)
         assert merge is not None and merge.subjects == 24
@@ -138,11 +143,7 @@ def test_a_merge_cut_short_is_invisible_then_abandoned_and_done_again(engine: En
 
 
 def test_a_slow_merge_is_told_from_a_dead_one_by_its_progress(engine: Engine) -> None:
-    for i in range(3):
-        with engine.begin() as conn:
-            append(conn, [_entry([CITIZENS[(i + k) % 40]]) for k in range(8)])
-            flush(conn)
-    truth = _lookups(engine)
+    truth = _three_runs(engine)
     with engine.begin() as conn:
         merge = claim_merge(conn, fanout=3)
         assert merge is not None
