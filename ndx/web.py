@@ -44,6 +44,13 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorResponse} for status in statuses}
 
 
+def attachment(content: bytes, *, filename: str, media_type: str) -> Response:
+    """``content`` as a download named ``filename`` (ASCII: the callers make it so)."""
+    return Response(
+        content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
 def wants_html(request: Request) -> bool:
     """Browsers get HTML error pages; API paths and API clients get JSON."""
     path = request.url.path

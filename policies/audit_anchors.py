@@ -58,6 +58,11 @@ def list_anchors(conn: Connection, *, after: int, limit: int) -> list[Anchor]:
     return [Anchor(int(r.seq), str(r.hash), r.at) for r in rows]
 
 
+def copy_line(anchor: Anchor) -> str:
+    """One anchor as its copy keeps it, ``SEQ HASH TIME`` and a newline: what ``read_copies`` reads."""
+    return f"{anchor.seq} {anchor.hash} {anchor.at.isoformat()}\n"
+
+
 def read_copies(path: Path) -> dict[int, str]:
     """Anchor copies as ``ndx audit anchors`` prints them, ``SEQ HASH [TIME]`` a line (blank lines and lines
     starting with ``#`` skipped); errors name the file and line."""

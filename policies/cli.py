@@ -21,7 +21,7 @@ from ndx.errors import NDXError
 from policies import service as org_service
 from policies import users
 from policies.audit_actions import command_line
-from policies.audit_anchors import ANCHOR_EVERY, check_database, list_anchors, read_copies
+from policies.audit_anchors import ANCHOR_EVERY, check_database, copy_line, list_anchors, read_copies
 from policies.audit_bundle import anchors_covered, bundle_end, export_bundle, verify_bundle
 from policies.audit_verify import verify_database
 from policies.auth import TOKEN_PREFIX, token_hash
@@ -233,7 +233,7 @@ def audit_anchors(
     finally:
         engine.dispose()
     for a in anchors:
-        print(a.seq, a.hash, a.at.isoformat())
+        print(copy_line(a), end="")
     if not anchors:
         console.print(f"no anchor after record {after} yet (one every {ANCHOR_EVERY:,} records)")
 

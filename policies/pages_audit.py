@@ -13,9 +13,10 @@ from sqlalchemy.engine import Engine
 from ndx import i18n
 from ndx.deps import SessionDep
 from ndx.errors import Invalid
+from ndx.web import attachment
 from policies import audit_views
 from policies.access import authorize
-from policies.audit_anchors import ANCHOR_EVERY, list_anchors
+from policies.audit_anchors import ANCHOR_EVERY, copy_line, list_anchors
 from policies.models import AuditRecord, utcnow
 from policies.pages_auth import MaybeUserDep, UserDep, render
 from policies.pages_forms import tr
@@ -107,9 +108,7 @@ def audit_bundle_download(
 ) -> Response:
     """The evidence bundle of one call in the audit view, zipped (``audit_views.evidence_bundle``)."""
     name, content = audit_views.evidence_bundle(session=session, caller=user.caller, request_id=request_id)
-    return Response(
-        content, media_type="application/zip", headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    return attachment(content, filename=name, media_type="application/zip")
 
 
 ANCHORS_PAGE = 100
@@ -145,7 +144,7 @@ def anchors_text(request: Request) -> StreamingResponse:
         after = 0
         with engine.connect() as conn:
             while page := list_anchors(conn, after=after, limit=1000):
-                yield "".join(f"{a.seq} {a.hash} {a.at.isoformat()}\n" for a in page)
+                yield "".join(copy_line(a) for a in page)
                 after = page[-1].seq
 
     return StreamingResponse(

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from ndx.deps import SessionDep
 from ndx.observability import request_id_of
-from ndx.web import error_responses
+from ndx.web import attachment, error_responses
 from policies import audit_views
 from policies.audit_anchors import list_anchors
 from policies.dependencies import CallerDep
@@ -93,9 +93,7 @@ def audit_bundle(
     its records, and the chain segment up to the next anchor with the other calls by payload digest only.
     Check it with ``ndx audit verify --bundle FILE.zip``. For whoever may see the call in ``/audit``."""
     name, content = audit_views.evidence_bundle(session=session, caller=caller, request_id=request_id)
-    return Response(
-        content, media_type="application/zip", headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    return attachment(content, filename=name, media_type="application/zip")
 
 
 @router.get("/subjects/{citizen_id}/reads", response_model=SubjectReadList, responses=error_responses(401, 403, 422))
